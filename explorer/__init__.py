@@ -1,0 +1,42 @@
+"""mm-explorer: an explicit-state model checker for specs written in YAML.
+
+    from explorer import load, check
+    result = check(load("configs/x.yaml", {"PAGES": 2}))
+    result.verdict, result.stats, result.trace
+"""
+
+__version__ = "0.1.0"
+
+from .errors import SpecError  # noqa: E402
+
+
+def load(path, overrides=None, actions=None, invariants=None, check=None):
+    """Load and compile a config (or a spec file alone) into a Problem."""
+    from .config import load as _load
+    return _load(path, overrides, actions, invariants, check)
+
+
+def check(problem, **options):
+    """Explore every reachable state of a loaded Problem; returns a Result.
+
+    Options override the config's `check:` settings: max_states, max_depth, deadlock, timeout,
+    max_memory, continue_all, progress (a callable), keep_graph.
+    """
+    from .engine import Options, SignalsAsInterrupt, explore
+    from .result import build
+    c = dict(problem.check)
+    for key, value in options.items():
+        if key == "continue_all":
+            key = "continue"
+        if key in c and value is not None:
+            c[key] = value
+    problem.check = c
+    opts = Options(max_states=c.get("max_states"), max_depth=c.get("max_depth"), deadlock=c.get("deadlock", False),
+                   continue_all=c.get("continue", False), timeout=c.get("timeout"), max_memory=c.get("max_memory"),
+                   progress=options.get("progress"), keep_graph=options.get("keep_graph", False))
+    with SignalsAsInterrupt():
+        ex = explore(problem.model, opts)
+    return build(problem, ex)
+
+
+__all__ = ["load", "check", "SpecError", "__version__"]

@@ -1,0 +1,137 @@
+"""Configs (runnable questions, like TLC's .cfg): which spec, constants, actions, invariants, limits."""
+
+from __future__ import annotations
+
+import os
+
+from . import yamlsrc
+from .errors import Pos, SpecError, did_you_mean
+from .model import MODULE_KEYS, load_model
+from .yamlsrc import LDict, LList, key_pos, pos_of
+
+CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
+CHECK_KEYS = ("max_states", "max_depth", "deadlock", "timeout", "max_memory", "continue")
+
+
+class Problem:
+    """A loaded question: the compiled model plus the check settings a config asked for."""
+
+    def __init__(self, model, config_path, spec_path, constants, check, doc=""):
+        self.model = model
+        self.config_path = config_path
+        self.spec_path = spec_path
+        self.constants = constants  # name -> plain value, as used
+        self.check = check  # dict of CHECK_KEYS
+        self.doc = doc
+
+
+def _check_keys(d, allowed, what):
+    for k in d:
+        if k not in allowed:
+            raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")
+
+
+def _plain(v):
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, str):
+        return str(v)
+    return v
+
+
+def _check_int(v, pos, what, allow_none=True):
+    if v is None and allow_none:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise SpecError(pos, f"{what} must be a non-negative integer" + (" or null" if allow_none else ""))
+    return v
+
+
+def load(path, overrides=None, actions=None, invariants=None, check=None) -> Problem:
+    """Load a config (or a spec file alone). `overrides`: {name: value or (value, Pos)};
+    `actions` / `invariants`: lists of names or glob patterns replacing the config's; `check`: settings."""
+    shown = os.path.relpath(path) if not os.path.isabs(path) else path
+    doc = yamlsrc.load_file(path, shown)
+    if doc is None or not isinstance(doc, LDict):
+        raise SpecError(getattr(doc, "pos", Pos(shown, 1, 1)), "a config is a YAML mapping with a 'spec' key (or a spec module)")
+    if "spec" not in doc and any(k in doc for k in MODULE_KEYS):
+        spec_path = path
+        cfg = LDict()
+        cfg.pos, cfg.key_pos, cfg.val_pos = doc.pos, {}, {}
+    else:
+        cfg = doc
+        _check_keys(cfg, CONFIG_KEYS, "a config")
+        if "spec" not in cfg:
+            raise SpecError(cfg.pos, "a config needs 'spec: PATH' (relative to the config file)")
+        if not isinstance(cfg["spec"], str):
+            raise SpecError(pos_of(cfg, "spec"), "'spec' is a path")
+        spec_path = os.path.join(os.path.dirname(os.path.abspath(path)), str(cfg["spec"]))
+        if not os.path.exists(spec_path):
+            raise SpecError(pos_of(cfg, "spec"), f"spec file '{cfg['spec']}' does not exist (paths are relative to the config)")
+    consts = {}
+    cpos = pos_of(cfg, "constants", cfg.pos) if "constants" in cfg else None
+    if cfg.get("constants") is not None:
+        c = cfg["constants"]
+        if not isinstance(c, LDict):
+            raise SpecError(pos_of(cfg, "constants"), "'constants' is a mapping of constant names to values")
+        for k, v in c.items():
+            consts[str(k)] = (v, key_pos(c, k))
+    for k, v in (overrides or {}).items():
+        if isinstance(v, tuple):
+            consts[k] = v
+        else:
+            consts[k] = (v, Pos("<command line>", 1, 1))
+    def patterns(key, given):
+        if given is not None:
+            return [(p if isinstance(p, tuple) else (p, Pos("<command line>", 1, 1))) for p in given]
+        v = cfg.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, LList):
+            raise SpecError(pos_of(cfg, key), f"'{key}' is a list of names (glob patterns allowed)")
+        return [(str(x), pos_of(v, i)) for i, x in enumerate(v)]
+    act = patterns("actions", actions)
+    inv = patterns("invariants", invariants)
+    chk = {"max_states": None, "max_depth": None, "deadlock": False, "timeout": None, "max_memory": None, "continue": False}
+    if cfg.get("check") is not None:
+        c = cfg["check"]
+        if not isinstance(c, LDict):
+            raise SpecError(pos_of(cfg, "check"), "'check' is a mapping of settings")
+        _check_keys(c, CHECK_KEYS, "check")
+        for k, v in c.items():
+            p = pos_of(c, k)
+            if k in ("deadlock", "continue"):
+                if not isinstance(v, bool):
+                    raise SpecError(p, f"check.{k} is true or false")
+                chk[k] = v
+            else:
+                chk[k] = _check_int(v, p, f"check.{k}")
+    for k, v in (check or {}).items():
+        if v is not None:
+            chk[k] = v
+    allow = bool(cfg.get("allow_outside_includes", False))
+    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos)
+    used = {}
+    for name in model.constants:
+        used[name] = model_plain_constant(model, name)
+    return Problem(model, shown, os.path.relpath(spec_path), used, chk, str(cfg.get("doc") or ""))
+
+
+def model_plain_constant(model, name):
+    value, t = model.constants[name]
+    return _decode_const(model, value, t)
+
+
+def _decode_const(model, value, t):
+    from .types import TList, TMap, TSym, TAny
+    if isinstance(t, TSym):
+        return model.symbols[value]
+    if isinstance(t, TList):
+        return [_decode_const(model, x, t.elem) for x in value]
+    if isinstance(t, TMap):
+        return {k: _decode_const(model, x, t.fields[k]) for k, x in value.items()}
+    if isinstance(t, TAny):
+        return value
+    return value

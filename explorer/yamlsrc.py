@@ -1,0 +1,181 @@
+"""Safe YAML loading that keeps the source position of every mapping key, item and scalar."""
+
+from __future__ import annotations
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from .errors import Pos, SpecError
+
+
+class LStr(str):
+    """A string from a YAML file, with the position of its text and a map back to the source."""
+
+    pos: Pos
+    node: object
+    source: str
+
+    def pos_at(self, offset: int) -> Pos:
+        """Position in the file of character `offset` of this string's value."""
+        return _offset_pos(self, offset)
+
+
+class LDict(dict):
+    """A mapping from a YAML file: `pos` is the mapping's, `key_pos[k]` / `val_pos[k]` each entry's."""
+
+    pos: Pos
+    key_pos: dict
+    val_pos: dict
+
+
+class LList(list):
+    """A sequence from a YAML file: `pos` is the sequence's, `item_pos[i]` each item's."""
+
+    pos: Pos
+    item_pos: list
+
+
+def _mark_pos(file: str, mark) -> Pos:
+    return Pos(file, mark.line + 1, mark.column + 1)
+
+
+def _offset_pos(s: LStr, offset: int) -> Pos:
+    """Align the scalar's value with its raw source text and return the source position of a value char.
+
+    Characters of the value are matched greedily against the raw text between the node's start and
+    end marks; raw characters that do not appear in the value (quotes, indentation, line breaks of
+    folded scalars) are skipped. Exact for plain, quoted and literal block scalars.
+    """
+    node = s.node
+    src = s.source
+    start = node.start_mark.index
+    end = node.end_mark.index
+    raw_i = start
+    if node.style in ("|", ">"):
+        # skip the indicator line
+        nl = src.find("\n", start)
+        raw_i = nl + 1 if nl >= 0 else start
+    elif node.style in ("'", '"'):
+        raw_i = start + 1
+    val = str(s)
+    vi = 0
+    while vi < offset and raw_i < end:
+        if src[raw_i] == val[vi]:
+            vi += 1
+            raw_i += 1
+        elif val[vi] == "\n" or (val[vi] == " " and src[raw_i] in "\r\n"):
+            # folded line break: skip raw whitespace up to the next line's text
+            raw_i += 1
+            while raw_i < end and src[raw_i] in " \t":
+                raw_i += 1
+            vi += 1
+        else:
+            raw_i += 1
+    if node.style in ("|", ">"):
+        # skip the indentation of the line we landed on
+        while raw_i < end and src[raw_i] == " " and (vi >= len(val) or val[vi] != " "):
+            raw_i += 1
+    line = src.count("\n", 0, raw_i)
+    col = raw_i - (src.rfind("\n", 0, raw_i) + 1)
+    return Pos(s.pos.file, line + 1, col + 1)
+
+
+class _Builder(SafeConstructor):
+    def __init__(self, file: str, source: str):
+        super().__init__()
+        self.file = file
+        self.source = source
+
+    def build(self, node):
+        file = self.file
+        if isinstance(node, yaml.MappingNode):
+            out = LDict()
+            out.pos = _mark_pos(file, node.start_mark)
+            out.key_pos = {}
+            out.val_pos = {}
+            self.flatten_mapping(node)
+            for knode, vnode in node.value:
+                key = self.build(knode)
+                if isinstance(key, (LDict, LList)):
+                    raise SpecError(_mark_pos(file, knode.start_mark), "a mapping key must be a scalar")
+                if key in out:
+                    raise SpecError(_mark_pos(file, knode.start_mark), f"duplicate key '{key}'")
+                out[key] = self.build(vnode)
+                out.key_pos[key] = _mark_pos(file, knode.start_mark)
+                out.val_pos[key] = _mark_pos(file, vnode.start_mark)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            out = LList()
+            out.pos = _mark_pos(file, node.start_mark)
+            out.item_pos = []
+            for item in node.value:
+                out.append(self.build(item))
+                out.item_pos.append(_mark_pos(file, item.start_mark))
+            return out
+        value = self.construct_object(node, deep=True)
+        if isinstance(value, str):
+            s = LStr(value)
+            s.pos = _mark_pos(file, node.start_mark)
+            if node.style in ("'", '"'):
+                s.pos = Pos(file, s.pos.line, s.pos.col + 1)
+            s.node = node
+            s.source = self.source
+            return s
+        if value is None or isinstance(value, (bool, int)):
+            return value
+        if isinstance(value, float):
+            raise SpecError(_mark_pos(file, node.start_mark), "floating-point numbers are not allowed; every value is finite and discrete")
+        raise SpecError(_mark_pos(file, node.start_mark), f"a value of YAML type {type(value).__name__} is not allowed here")
+
+
+def load_text(text: str, file: str):
+    """Parse YAML text (safely: no Python tags) into LDict / LList / LStr / int / bool / None."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        pos = _mark_pos(file, mark) if mark else Pos(file, 1, 1)
+        problem = e.problem or e.context or "malformed YAML"
+        raise SpecError(pos, f"malformed YAML: {problem}") from None
+    except yaml.YAMLError as e:
+        raise SpecError(Pos(file, 1, 1), f"malformed YAML: {e}") from None
+    if node is None:
+        return None
+    try:
+        return _Builder(file, text).build(node)
+    except yaml.constructor.ConstructorError as e:
+        mark = e.problem_mark or e.context_mark
+        raise SpecError(_mark_pos(file, mark) if mark else Pos(file, 1, 1), f"malformed YAML: {e.problem}") from None
+
+
+def load_file(path: str, shown_as: str | None = None):
+    """Load a YAML file; positions name it as `shown_as` (default: the path as given)."""
+    name = shown_as or path
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise SpecError(None, f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise SpecError(None, f"{name}: is a directory, not a YAML file") from None
+    except UnicodeDecodeError:
+        raise SpecError(Pos(name, 1, 1), "not a UTF-8 text file") from None
+    return load_text(text, name)
+
+
+def pos_of(container, key, fallback: Pos | None = None) -> Pos | None:
+    """Best position for `container[key]`'s value."""
+    if isinstance(container, LDict) and key in container.val_pos:
+        v = container[key]
+        if isinstance(v, LStr):
+            return v.pos
+        return container.val_pos[key]
+    if isinstance(container, LList) and isinstance(key, int) and key < len(container.item_pos):
+        return container.item_pos[key]
+    return fallback if fallback is not None else getattr(container, "pos", None)
+
+
+def key_pos(container, key, fallback: Pos | None = None) -> Pos | None:
+    if isinstance(container, LDict) and key in container.key_pos:
+        return container.key_pos[key]
+    return fallback if fallback is not None else getattr(container, "pos", None)
