@@ -939,7 +939,7 @@ class Loader:
                 inst = Instance(len(m.instances), a, args)
                 code = self.instance_code(inst)
                 if code is None:
-                    m.disabled_instances.append((inst.label(), "guard is false for these constants and parameters"))
+                    m.disabled_instances.append((inst.label(), "guard or a require is false for these constants and parameters"))
                     continue
                 m.instances.append(inst)
                 m._instance_code.append(code)
@@ -988,6 +988,12 @@ class Loader:
                                 lambda o: o.emit(f"_app(({inst.index}, tuple(s)))"))
         else:
             body.emit(f"_app(({inst.index}, state))")
+        if not any("_app(" in line for line in body.lines):
+            return None  # every path ends in a require that is false for these constants
+        if not any("continue" in line for line in body.lines):
+            # no require: drop the loop that `continue` would leave
+            out.lines.pop()
+            body.lines = [line[4:] for line in body.lines]
         out.extend(body)
         return out.lines
 

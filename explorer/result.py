@@ -81,6 +81,8 @@ def build(problem, ex) -> Result:
         "constants": problem.constants,
         "check": problem.check,
         "invariants_checked": [inv.name for inv in model.invariant_list],
+        "invariant_exprs": {inv.name: " ".join(inv.sn.text.split()) for inv in model.invariant_list},
+        "variables": layout(model),
         "stats": stats,
         "coverage": coverage(model, ex),
         "trace": [],
@@ -146,3 +148,19 @@ def coverage(model, ex) -> dict:
         "unavailable": [{"action": n, "reason": r} for n, r in model.unavailable_actions],
         "statically_disabled": [{"instance": n, "reason": r} for n, r in model.disabled_instances],
     }
+
+
+def layout(model) -> dict:
+    """How decoded states are shaped: per variable its index sets, record fields, type, group."""
+    from .types import TRec
+    out = {}
+    for var in model.variables.values():
+        out[var.name] = {
+            "over": [s.name for s in var.sets],
+            "record": list(var.elem.fields) if isinstance(var.elem, TRec) else None,
+            "type": repr(var.elem),
+            "ghost": var.ghost,
+            "group": var.group,
+            "doc": var.doc or None,
+        }
+    return out

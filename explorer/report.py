@@ -1,0 +1,185 @@
+"""Text reports of results: verdict, trace with per-step changes, statistics and coverage.
+
+Works from the result's plain data alone (the JSON), so a saved trace renders the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def flatten(state: dict, layout: dict) -> dict:
+    """Decoded state -> {'pte[0][1].dirty': value, ...} in variable order."""
+    out = {}
+    for name, info in layout.items():
+        if name not in state:
+            continue
+        depth = len(info.get("over") or [])
+        record = info.get("record")
+
+        def rec(prefix, v, level):
+            if level < depth:
+                for k, x in v.items():
+                    rec(f"{prefix}[{k}]", x, level + 1)
+            elif record:
+                for f in record:
+                    out[f"{prefix}.{f}"] = v[f]
+            else:
+                out[prefix] = v
+        rec(name, state[name], 0)
+    return out
+
+
+def show_value(v) -> str:
+    if v is True:
+        return "TRUE"
+    if v is False:
+        return "FALSE"
+    return str(v)
+
+
+def changes(prev: dict, cur: dict, layout: dict):
+    a = flatten(prev, layout)
+    b = flatten(cur, layout)
+    return [(k, a.get(k), b[k]) for k in b if a.get(k) != b[k]]
+
+
+class Style:
+    def __init__(self, color: bool):
+        self.color = color
+
+    def _c(self, code, s):
+        return f"\033[{code}m{s}\033[0m" if self.color else s
+
+    def bold(self, s):
+        return self._c("1", s)
+
+    def red(self, s):
+        return self._c("31;1", s)
+
+    def green(self, s):
+        return self._c("32;1", s)
+
+    def yellow(self, s):
+        return self._c("33", s)
+
+    def dim(self, s):
+        return self._c("2", s)
+
+    def cyan(self, s):
+        return self._c("36", s)
+
+
+def use_color(stream, flag=None) -> bool:
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def format_state_compact(state: dict, layout: dict) -> list:
+    """A whole state, one variable per line, records and arrays folded onto that line."""
+    lines = []
+    flat = flatten(state, layout)
+    by_var = {}
+    for k, v in flat.items():
+        var = k.split("[", 1)[0].split(".", 1)[0]
+        by_var.setdefault(var, []).append((k[len(var):], v))
+    for var, items in by_var.items():
+        if len(items) == 1 and items[0][0] == "":
+            lines.append(f"{var} = {show_value(items[0][1])}")
+        else:
+            parts = ", ".join(f"{k}={show_value(v)}" for k, v in items)
+            lines.append(f"{var}: {parts}")
+    return lines
+
+
+def format_trace(trace: list, layout: dict, style: Style, bad_keys=()) -> list:
+    lines = []
+    prev = None
+    width = len(str(len(trace)))
+    for n, stp in enumerate(trace):
+        if stp.get("action") is None:
+            lines.append(style.bold(f"  {n:>{width}}  initial state"))
+            for l in format_state_compact(stp["state"], layout):
+                lines.append(f"  {' ' * width}     {l}")
+        else:
+            label = stp.get("label") or stp["action"]
+            src = f"   {style.dim(stp['source'])}" if stp.get("source") else ""
+            lines.append(style.bold(f"  {n:>{width}}  {label}") + src)
+            if stp.get("state") is None:
+                lines.append(f"  {' ' * width}     {style.red('error: ' + str(stp.get('error', '')))}")
+            else:
+                ch = changes(prev, stp["state"], layout)
+                if not ch:
+                    lines.append(f"  {' ' * width}     {style.dim('(no variable changed)')}")
+                for k, a, b in ch:
+                    mark = style.red(" <") if k in bad_keys else ""
+                    lines.append(f"  {' ' * width}     {k}: {show_value(a)} -> {style.yellow(show_value(b))}{mark}")
+        if stp.get("state") is not None:
+            prev = stp["state"]
+    return lines
+
+
+def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
+    style = style or Style(False)
+    L = []
+    L.append(style.bold(f"mm-explorer {data.get('version', '')}") + f": {data.get('config')} (module {data.get('module')})")
+    consts = data.get("constants") or {}
+    if consts:
+        L.append("constants: " + ", ".join(f"{k}={_short(v)}" for k, v in consts.items()))
+    v = data["verdict"]
+    stats = data["stats"]
+    layout = data.get("variables") or {}
+    if data.get("trace"):
+        what = {"violation": f"Counterexample to {data.get('invariant')}", "deadlock": "Trace to the deadlock",
+                "error": "Trace to the runtime error"}.get(v, "Trace")
+        L.append("")
+        L.append(style.bold(f"{what} ({len(data['trace']) - 1} steps):"))
+        L.extend(format_trace(data["trace"], layout, style))
+        if v == "violation":
+            inv = data.get("invariant")
+            expr = (data.get("invariant_exprs") or {}).get(inv)
+            L.append(f"  {style.red('violated')}: {inv}" + (f"  ==  {expr}" if expr else ""))
+        if len(data.get("violations") or []) > 1:
+            L.append("")
+            L.append("Other invariants violated (first violation of each, with --continue):")
+            for vi in data["violations"][1:]:
+                L.append(f"  {vi['invariant']}: after {len(vi['trace']) - 1} steps")
+    L.append("")
+    sps = stats.get("states_per_second")
+    L.append(f"{stats['distinct_states']:,} distinct states, {stats['transitions']:,} transitions, depth {stats['depth']}, "
+             f"{stats.get('initial_states', 0)} initial, {stats.get('seconds', 0):.2f} s" + (f" ({sps:,} states/s)" if sps else ""))
+    cov = data.get("coverage") or {}
+    if cov.get("unavailable"):
+        L.append(style.dim("not in this configuration: " + "; ".join(f"{u['action']} ({u['reason']})" for u in cov["unavailable"])))
+    if verbose and cov.get("actions"):
+        L.append("")
+        L.append("action                         instances   enabled     fired")
+        for a in cov["actions"]:
+            L.append(f"  {a['action']:<28} {a['instances']:>9} {a['enabled']:>9} {a['fired']:>9}")
+    never = cov.get("never_fired") or []
+    if never and v in ("ok", "incomplete"):
+        shown = ", ".join(never[:8]) + (f", and {len(never) - 8} more" if len(never) > 8 else "")
+        L.append(style.yellow(f"warning: {len(never)} action instance(s) never fired, so the check says nothing about them: {shown}"))
+    verdict_line = {"ok": style.green("OK"), "violation": style.red("VIOLATION"), "deadlock": style.red("DEADLOCK"),
+                    "incomplete": style.yellow("INCOMPLETE"), "error": style.red("ERROR")}[v]
+    L.append(f"{verdict_line}: {data.get('message', '')}")
+    return "\n".join(L) + "\n"
+
+
+def _short(v):
+    s = str(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def progress_printer(stream=None):
+    stream = stream or sys.stderr
+
+    def show(stats):
+        stream.write(f"\r  {stats['states']:,} states  {stats['transitions']:,} transitions  depth {stats['depth']}  "
+                     f"queue {stats['queue']:,}  {stats['states'] / max(stats['seconds'], 1e-9):,.0f} states/s   ")
+        stream.flush()
+    return show
