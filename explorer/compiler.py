@@ -707,6 +707,10 @@ class Compiler:
                 if isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in m.procedures:
                     self.call_procedure(out, stmt.value, frames, sn, scope)
                     continue
+                v = stmt.value
+                if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id not in m.definitions \
+                        and v.func.id not in m.types and v.func.id not in BUILTINS:
+                    raise sn.error(stmt, f"unknown procedure '{v.func.id}'" + _dym(v.func.id, list(m.procedures)))
                 raise sn.error(stmt, "an expression on its own does nothing: assign it, 'require' it, or call a procedure")
             if isinstance(stmt, (ast.Assign, ast.AugAssign)):
                 self.assign(out, stmt, sn, scope)

@@ -56,7 +56,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None) -> Pro
     doc = yamlsrc.load_file(path, shown)
     if doc is None or not isinstance(doc, LDict):
         raise SpecError(getattr(doc, "pos", Pos(shown, 1, 1)), "a config is a YAML mapping with a 'spec' key (or a spec module)")
-    if "spec" not in doc and any(k in doc for k in MODULE_KEYS):
+    if "spec" not in doc:
         spec_path = path
         cfg = LDict()
         cfg.pos, cfg.key_pos, cfg.val_pos = doc.pos, {}, {}
@@ -77,7 +77,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None) -> Pro
         if not isinstance(c, LDict):
             raise SpecError(pos_of(cfg, "constants"), "'constants' is a mapping of constant names to values")
         for k, v in c.items():
-            consts[str(k)] = (v, key_pos(c, k))
+            consts[str(k)] = (v, key_pos(c, k), pos_of(c, k))
     for k, v in (overrides or {}).items():
         if isinstance(v, tuple):
             consts[k] = v

@@ -373,7 +373,11 @@ class Loader:
             doc.pos, doc.key_pos, doc.val_pos = Pos(shown, 1, 1), {}, {}
         if not isinstance(doc, LDict):
             raise SpecError(getattr(doc, "pos", Pos(shown, 1, 1)), "a spec module is a YAML mapping of module, constants, variables, actions, ...")
-        _check_keys(doc, MODULE_KEYS, "a spec module")
+        for k in doc:
+            if k not in MODULE_KEYS:
+                hint = did_you_mean(k, MODULE_KEYS + ("spec",))
+                raise SpecError(key_pos(doc, k), f"unknown key '{k}' in a spec module" + hint
+                                + f"; allowed: {', '.join(MODULE_KEYS)} (a config has 'spec: PATH')")
         inc = doc.get("include")
         if inc is not None:
             items = inc if isinstance(inc, LList) else [inc]
@@ -440,7 +444,7 @@ class Loader:
                 if key in ("definitions", "procedures"):
                     head = parse_head(name, key_pos(sec, name), key[:-1])[0]
                 if head in out:
-                    other = out[head][1]
+                    other = out[head][2]
                     raise SpecError(key_pos(sec, name), f"duplicate name '{head}' in {key} (also at {other})")
                 out[head] = (name, val, key_pos(sec, name), sec)
         return out
@@ -465,10 +469,12 @@ class Loader:
                 raise SpecError(kpos, f"'{name}' is a built-in and cannot be a constant")
             m.constant_pos[name] = kpos
             m.constants[name] = val  # raw for now
-        for name, (value, pos) in self.overrides.items():
+        for name, entry in self.overrides.items():
+            value, pos = entry[0], entry[1]
+            vpos = entry[2] if len(entry) > 2 else pos
             if name not in m.constants:
                 raise SpecError(pos, f"unknown constant '{name}'" + did_you_mean(name, m.constants) + (f"; the spec declares: {', '.join(m.constants)}" if m.constants else "; the spec declares no constants"))
-            self.check_shape(m.constants[name], value, pos, name)
+            self.check_shape(m.constants[name], value, vpos, name)
             m.constants[name] = value
             m.constant_pos[name] = pos
 
