@@ -44,7 +44,7 @@ class SpecError(Exception):
 
 def did_you_mean(name: str, candidates) -> str:
     """' (did you mean X?)' when a close candidate exists, else ''."""
-    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
