@@ -20,7 +20,8 @@ def check(problem, **options):
     """Explore every reachable state of a loaded Problem; returns a Result.
 
     Options override the config's `check:` settings: max_states, max_depth, deadlock, timeout,
-    max_memory, continue_all, progress (a callable), keep_graph, backend ("python" is the
+    max_memory, continue_all, progress (a callable), keep_graph, checkpoint (file),
+    checkpoint_every (seconds), resume (a checkpoint file), backend ("python" is the
     reference backend; others are provided by explorer.fast).
     """
     from .engine import Options, SignalsAsInterrupt, explore
@@ -34,11 +35,16 @@ def check(problem, **options):
     problem.check = c
     opts = Options(max_states=c.get("max_states"), max_depth=c.get("max_depth"), deadlock=c.get("deadlock", False),
                    continue_all=c.get("continue", False), timeout=c.get("timeout"), max_memory=c.get("max_memory"),
-                   progress=options.get("progress"), keep_graph=options.get("keep_graph", False))
+                   progress=options.get("progress"), keep_graph=options.get("keep_graph", False),
+                   checkpoint=options.get("checkpoint"), checkpoint_every=options.get("checkpoint_every") or 60.0)
+    resume = None
+    if options.get("resume"):
+        from .engine import Resume
+        resume = Resume(options["resume"], problem.model)
     backend = options.get("backend") or "python"
     with SignalsAsInterrupt():
         if backend == "python":
-            ex = explore(problem.model, opts)
+            ex = explore(problem.model, opts, resume)
         else:
             from .fast import explore as fast_explore  # the compiled backend (explorer/fast)
             ex = fast_explore(problem.model, opts, backend)

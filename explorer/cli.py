@@ -69,6 +69,9 @@ def build_parser():
     c.add_argument("--deadlock", action="store_true", default=None, help="report states with no enabled action")
     c.add_argument("--continue", dest="continue_all", action="store_true", default=None,
                    help="go on after a violation to find the first violation of each invariant")
+    c.add_argument("--checkpoint", metavar="FILE", help="save the search to FILE every --checkpoint-every seconds and when stopped")
+    c.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS", help="how often to checkpoint (default 60)")
+    c.add_argument("--resume", metavar="FILE", help="continue a search from a checkpoint")
     c.add_argument("--backend", default="python", help="exploration backend: python (reference) or one that explorer.fast provides")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON (docs/results.md)")
     c.add_argument("--graph", metavar="FILE", help="write the state graph (.graphml or .dot)")
@@ -121,7 +124,8 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
     prog = progress_printer(err) if show_progress else None
-    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend, **opts)
+    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
+                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume, **opts)
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
     data = result.data
