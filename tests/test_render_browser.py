@@ -1,0 +1,97 @@
+"""The HTML trace viewer in a real browser: Debian's chromium, headless, without network.
+
+The page reads `#step=N` from its address and shows that state; `#...&keys=j,k` replays key
+presses through its own keyboard handler. `--dump-dom` prints the page after its scripts ran.
+The screenshot is kept as an artifact in the test's temporary folder (its path is printed).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+BENCH = os.path.join(ROOT, "bench", "dirtybits.yaml")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
+         "--disable-extensions", "--mute-audio", "--enable-logging=stderr", "--v=0"]
+
+
+def chromium(tmp_path, url, *args):
+    profile = tmp_path / f"profile{len(list(tmp_path.glob('profile*')))}"
+    cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, url]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr[-2000:]
+    console = [line for line in p.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == [], console  # the page logs nothing, so any console line is an error
+    return p.stdout
+
+
+def cell(dom, key):
+    m = re.search(r'<td class="([^"]*)" data-key="' + re.escape(key) + r'">([^<]*)</td>', dom)
+    assert m, key
+    return m.group(1), m.group(2)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    from explorer.cli import main
+    d = tmp_path_factory.mktemp("viewer")
+    html = d / "trace.html"
+    code = main(["check", BENCH, "--set", "BUGGY=true", "--set", "P=1", "--set", "V=2", "-q", "--html", str(html)])
+    assert code == 1
+    return html
+
+
+def test_viewer_shows_the_step_in_the_address(page, tmp_path):
+    url = page.as_uri()
+    dom = chromium(tmp_path, url + "#step=2", "--dump-dom")
+    root = re.search(r"<html[^>]*>", dom).group(0)
+    assert 'data-ready="1"' in root and "data-errors" not in root  # scripts ran to the end, no error
+    assert re.search(r'<body data-step="2"', dom)
+    assert "Step 2 of 3: Store(v=0, p=0)" in dom
+    assert cell(dom, "modified[0]") == ("v changed", "F\u2192T")
+    assert cell(dom, "cached[0]") == ("v", "T")
+    assert re.search(r'<li data-step="2" id="step-2" class="[^"]*current', dom)
+    assert re.search(r'<g id="s2" class="node current">', dom)  # the inline SVG follows the step
+    dom = chromium(tmp_path, url + "#step=1", "--dump-dom")
+    assert re.search(r'<body data-step="1"', dom)
+    assert cell(dom, "modified[0]") == ("v f", "F")
+    assert cell(dom, "cached[0]") == ("v changed", "F\u2192T")
+    dom = chromium(tmp_path, url + "#step=3", "--dump-dom")
+    assert cell(dom, "pdirty[0]") == ("v mark", "F")
+    assert cell(dom, "pte[0][0].dirty") == ("v changed mark", "T\u2192F")
+    assert "NoLostWrite is violated in this state" in dom
+
+
+def test_keyboard_navigation(page, tmp_path):
+    url = page.as_uri()
+    dom = chromium(tmp_path, url + "#step=0&keys=j,j,ArrowRight,k", "--dump-dom")
+    assert re.search(r'<body data-step="2"', dom)
+    assert cell(dom, "modified[0]") == ("v changed", "F\u2192T")
+    dom = chromium(tmp_path, url + "#step=1&keys=End", "--dump-dom")
+    assert re.search(r'<body data-step="3"', dom)
+    dom = chromium(tmp_path, url + "#step=3&keys=ArrowLeft,ArrowLeft,ArrowLeft,ArrowLeft,ArrowLeft", "--dump-dom")
+    assert re.search(r'<body data-step="0"', dom)  # stops at the first step
+
+
+def test_screenshot(page, tmp_path):
+    shot = tmp_path / "trace-viewer-step3.png"
+    chromium(tmp_path, page.as_uri() + "#step=3", "--hide-scrollbars", "--window-size=1400,1000",
+             f"--screenshot={shot}")
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000
+    print(f"screenshot: {shot}")
+
+
+def test_page_is_self_contained(page):
+    text = page.read_text()
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', text)
+    assert "http://" not in text.replace("http://www.w3.org/", "")
+    assert "<svg" in text and "trace-data" in text
