@@ -1,0 +1,152 @@
+"""The compiled backend's machinery: translation of the known subset only, fallback, the cache,
+limits, and the packed store read back state by state."""
+
+import os
+
+import pytest
+
+import explorer
+from explorer import engine, fast
+from explorer.fast import build
+from explorer.fast.translate import Layout, Translator, Unsupported
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not fast.available(), reason="no C compiler")
+
+DIRTYBITS = os.path.join(ROOT, "bench", "dirtybits.yaml")
+
+
+def model(P=2, V=2, **kw):
+    return explorer.load(DIRTYBITS, {"P": P, "V": V, **kw}).model
+
+
+def test_store_holds_the_reference_states_in_the_reference_order():
+    m = model(2, 2)
+    ref = engine.explore(m, engine.Options())
+    got = fast.explore(m, engine.Options(), "c")
+    assert got.backend == "c"
+    assert len(got.states) == len(ref.states)
+    assert list(got.states) == list(ref.states)
+    assert list(got.parent) == list(ref.parent)
+    assert list(got.via) == list(ref.via)
+    assert list(got.depth_of) == list(ref.depth_of)
+    assert got.path(len(ref.states) - 1) == ref.path(len(ref.states) - 1)
+    assert [type(v) for v in got.states[5]] == [type(v) for v in ref.states[5]]
+
+
+TAMPERED = [
+    "import os",
+    "open('x')",
+    "s.append(1)",
+    "state.__class__",
+    "_l0 = eval('1')",
+    "_l0 = [x for x in state]",
+    "_l0 = state[0] ** 2",
+    "_l0 = state[0] / 2",
+    "_l0 = 1 < state[0] < 3",
+    "_l0 = lambda: 1",
+    "_l0 = _K99",
+    "_l0 = 'text'",
+    "_l0 = 10 ** 30",
+    "while True: pass",
+    "global x",
+    "s[0:3] = (1, 2)",
+]
+
+
+@pytest.mark.parametrize("line", TAMPERED)
+def test_translator_accepts_only_the_generated_subset(line):
+    m = model(1, 1)
+    src = m.source_code.replace("    out = []\n    _app = out.append\n    # ", f"    out = []\n    _app = out.append\n    {line}\n    # ", 1)
+    assert src != m.source_code
+    m.source_code = src
+    with pytest.raises(Unsupported):
+        Translator(m, Layout(m)).translate("", "", "")
+
+
+def test_unsupported_construct_falls_back_with_a_notice(capsys):
+    p = explorer.load(DIRTYBITS, {"P": 2, "V": 2})
+    p.model.source_code = p.model.source_code.replace("_app((0, tuple(s)))", "_app((0, tuple(s))); open('x')", 1)
+    r = explorer.check(p, backend="c")
+    err = capsys.readouterr().err
+    assert "compiled backend not used" in err and err.count("\n") == 1
+    assert r.verdict == "ok" and r.stats["distinct_states"] == 4356
+    assert getattr(r.exploration, "backend", None) is None
+
+
+def test_no_compiler_falls_back(monkeypatch, capsys):
+    monkeypatch.setitem(build._cc, "cc", None)
+    r = explorer.check(explorer.load(DIRTYBITS, {"P": 1, "V": 2}), backend="auto")
+    assert "no C compiler" in capsys.readouterr().err
+    assert r.stats["distinct_states"] == 132
+
+
+def test_graph_falls_back(capsys):
+    r = explorer.check(explorer.load(DIRTYBITS, {"P": 1, "V": 1}), backend="c", keep_graph=True)
+    assert "reference backend" in capsys.readouterr().err
+    assert r.exploration.edges
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError):
+        explorer.check(explorer.load(DIRTYBITS, {"P": 1, "V": 1}), backend="numba")
+
+
+def test_library_is_cached_by_the_hash_of_its_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(build, "_loaded", {})
+    m = model(1, 2)
+    lib = build.load(m)
+    sos = list((tmp_path / "mm-explorer").glob("*.so"))
+    assert len(sos) == 1 and lib.key in sos[0].name
+    mtime = sos[0].stat().st_mtime_ns
+    monkeypatch.setattr(build, "_loaded", {})
+
+    real_run = build.subprocess.run
+
+    def no_compiler(*a, **k):
+        raise AssertionError("compiled again")
+    monkeypatch.setattr(build.subprocess, "run", no_compiler)
+    lib2 = build.load(model(1, 2))
+    assert lib2.key == lib.key and sos[0].stat().st_mtime_ns == mtime
+    # another size is another library
+    monkeypatch.setattr(build.subprocess, "run", real_run)
+    assert build.load(model(2, 1)).key != lib.key
+
+
+def test_generated_c_mentions_no_spec_text():
+    p = explorer.load(DIRTYBITS, {"P": 1, "V": 1})
+    src = build.generate(p.model)
+    for word in ("WriteFault", "NoLostWrite", "dirty", "mm/"):
+        assert word not in src
+
+
+def test_timeout_and_progress():
+    seen = []
+    r = explorer.check(explorer.load(DIRTYBITS, {"P": 3, "V": 3}), backend="c", timeout=1.5, progress=seen.append)
+    assert r.verdict == "incomplete" and "timeout" in r.data["stopped_by"]
+    assert seen and seen[-1]["states"] <= r.stats["distinct_states"]
+    assert r.stats["queue_left"] > 0
+
+
+def test_memory_limit_stops_cleanly():
+    r = explorer.check(explorer.load(DIRTYBITS, {"P": 3, "V": 3}), backend="c", max_memory=1)
+    assert r.verdict == "incomplete" and "memory limit" in r.data["stopped_by"]
+
+
+def test_error_is_reported_with_the_reference_message(spec):
+    path = spec("""
+        module: e
+        variables:
+          n: {type: int, min: 0, max: 2}
+        actions:
+          Inc:
+            effect: |
+              n = n + 1
+    """)
+    ref = explorer.check(explorer.load(path), backend="python")
+    got = explorer.check(explorer.load(path), backend="c")
+    assert got.exploration.backend == "c"
+    assert got.verdict == ref.verdict == "error"
+    assert got.message == ref.message and got.trace == ref.trace
