@@ -334,7 +334,7 @@ def _minmax(fn, pairs, pi):
 
 RUNTIME = {"_ONCE": (0,), "_chk": _chk, "_ix": _ix, "_ixd": _ixd, "_lix": _lix, "_div": _div,
            "_minmax": _minmax, "EvalError": EvalError, "__builtins__": {"min": min, "max": max,
-           "tuple": tuple, "list": list, "range": range, "len": len}}
+           "tuple": tuple, "list": list, "range": range, "len": len, "bool": bool}}
 
 
 # ------------------------------------------------------------------------------------------------
