@@ -42,6 +42,8 @@ def check(problem, **options):
         from .engine import Resume
         resume = Resume(options["resume"], problem.model)
     backend = options.get("backend") or "python"
+    if backend != "python" and (resume is not None or opts.checkpoint):
+        backend = "python"  # checkpoints are a feature of the reference backend
     with SignalsAsInterrupt():
         if backend == "python":
             ex = explore(problem.model, opts, resume)

@@ -129,13 +129,13 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
     data = result.data
+    for hook in _CHECK_HOOKS:  # hooks may add to the result (e.g. the invariant's culprits) before it is written
+        hook(args, problem, result, out, err)
     if args.json:
         write_atomic(args.json, result.to_json())
     if args.graph:
         from .graph import state_graph, write_graph
         write_graph(state_graph(problem.model, result.exploration), args.graph)
-    for hook in _CHECK_HOOKS:
-        hook(args, problem, result, out, err)
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
     else:

@@ -83,6 +83,8 @@ def build(problem, ex) -> Result:
         "invariants_checked": [inv.name for inv in model.invariant_list],
         "invariant_exprs": {inv.name: " ".join(inv.sn.text.split()) for inv in model.invariant_list},
         "variables": layout(model),
+        "sets": {name: [st.display(x) if _is_symbol_set(st) else x for x in st.values]
+                 for name, st in model.sets.items()},
         "stats": stats,
         "coverage": coverage(model, ex),
         "trace": [],
@@ -164,3 +166,8 @@ def layout(model) -> dict:
             "doc": var.doc or None,
         }
     return out
+
+
+def _is_symbol_set(st) -> bool:
+    from .types import TSym
+    return isinstance(st.elem_type, TSym)
