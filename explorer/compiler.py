@@ -62,6 +62,19 @@ class Ref:
         return " + ".join(parts)
 
 
+class DynElem:
+    """An element of a constant list picked by a value known only at run time (its fields are
+    read through tuples of the elements' field values)."""
+
+    __slots__ = ("items", "idx", "type", "pi")
+
+    def __init__(self, items, idx, type_, pi):
+        self.items = items
+        self.idx = idx
+        self.type = type_
+        self.pi = pi
+
+
 class VarInfo:
     """A state variable: element type, index sets and its slots in the state tuple."""
 
@@ -128,14 +141,16 @@ class Emitter:
 class Frame:
     """One level of the continuation: statements still to run, their snippet and scope."""
 
-    __slots__ = ("stmts", "i", "sn", "scope", "proc")
+    __slots__ = ("stmts", "i", "sn", "scope", "proc", "ret", "call")
 
-    def __init__(self, stmts, i, sn, scope, proc=None):
+    def __init__(self, stmts, i, sn, scope, proc=None, ret=None, call=None):
         self.stmts = stmts
         self.i = i
         self.sn = sn
         self.scope = scope
-        self.proc = proc
+        self.proc = proc  # name of the procedure whose body this frame runs
+        self.ret = ret  # (local name, caller scope) receiving the procedure's return value
+        self.call = call  # (call node, caller snippet) for error positions
 
 
 class Scope(dict):
@@ -199,6 +214,8 @@ class Compiler:
     def materialize(self, r, node, sn, st) -> Val:
         if isinstance(r, Val):
             return r
+        if isinstance(r, DynElem):
+            raise sn.error(node, "a mapping chosen at run time can only be used through its fields")
         t = r.type
         if isinstance(t, TArr):
             raise sn.error(node, f"'{r.var.name}' is an array over {', '.join(s.name for s in t.sets)}: index it")
@@ -334,6 +351,11 @@ class Compiler:
         for op, right_node in zip(node.ops, node.comparators):
             if isinstance(op, (ast.In, ast.NotIn)):
                 coll = self.value(right_node, scope, sn, st)
+                if not coll.isconst and isinstance(coll.type, TList):
+                    neg = isinstance(op, ast.NotIn)
+                    terms.append(Val(BOOL, code=f"({left.src(m)} {'not in' if neg else 'in'} {coll.code})"))
+                    left = coll
+                    continue
                 if not coll.isconst or not isinstance(coll.type, (TSet, TList)):
                     raise sn.error(right_node, "the right side of 'in' must be a set or a constant list")
                 members = coll.const.values if isinstance(coll.const, SetInfo) else list(coll.const)
@@ -365,6 +387,20 @@ class Compiler:
     def attribute(self, node, scope, sn, st):
         base = self.expr(node.value, scope, sn, st)
         f = node.attr
+        if isinstance(base, DynElem):
+            m = self.m
+            if f not in base.type.fields or any(f not in e for e in base.items):
+                raise sn.error(node, f"the mapping has no key '{f}'" + _dym(f, base.type.fields))
+            proto = base.type.fields[f]  # the kind of the field (all elements have the same shape)
+            vals = tuple(e[f] for e in base.items)
+            if isinstance(proto, TList):
+                flat = [x for v in vals for x in v]
+                et = _values_type(m, proto.elem, flat)
+                sets = tuple(frozenset(v) for v in vals)
+                return Val(TList(et), code=f"_lix({m.embed_raw(sets)}, {base.idx}, {base.pi})")
+            if not isinstance(proto, (TBool, TInt, TSym)):
+                raise sn.error(node, f"field '{f}' of a list element chosen at run time must be a bool, int, symbol or list")
+            return Val(_values_type(m, proto, vals), code=f"_lix({m.embed_raw(vals)}, {base.idx}, {base.pi})")
         if isinstance(base, Ref):
             t = base.type
             if isinstance(t, TArr):
@@ -421,9 +457,11 @@ class Compiler:
                 if not 0 <= idx.const < len(base.const):
                     raise sn.error(node.slice, f"index {idx.const} is out of range (the list has {len(base.const)} elements)")
                 return K(base.const[idx.const], t.elem)
-            if not isinstance(t.elem, (TBool, TInt, TSym)):
-                raise sn.error(node.slice, "a list of records or lists can only be indexed by a constant (a parameter or loop variable)")
             pi = m.pos_index(sn.pos(node.slice))
+            if isinstance(t.elem, TMap):
+                return DynElem(tuple(base.const), idx.code, t.elem, pi)
+            if not isinstance(t.elem, (TBool, TInt, TSym)):
+                raise sn.error(node.slice, "a list of lists can only be indexed by a constant (a parameter or loop variable)")
             return Val(t.elem, code=f"_lix({m.embed_raw(tuple(base.const))}, {idx.code}, {pi})")
         if isinstance(t, TMap) and base.isconst:
             if idx.isconst:
@@ -638,11 +676,17 @@ class Compiler:
                 frames.pop()
                 if fr.proc is not None:
                     self.inline_stack.pop()
+                    if fr.ret is not None:
+                        node, csn = fr.call
+                        raise csn.error(node, f"procedure '{fr.proc}' can end without 'return' on some path, but its value is used here")
                 continue
             stmt = fr.stmts[fr.i]
             fr.i += 1
             sn, scope = fr.sn, fr.scope
             if isinstance(stmt, ast.Pass):
+                continue
+            if isinstance(stmt, ast.Return):
+                self.do_return(out, stmt, frames, sn, scope)
                 continue
             if is_require(stmt):
                 call = stmt.value
@@ -713,7 +757,10 @@ class Compiler:
                     raise sn.error(stmt, f"unknown procedure '{v.func.id}'" + _dym(v.func.id, list(m.procedures)))
                 raise sn.error(stmt, "an expression on its own does nothing: assign it, 'require' it, or call a procedure")
             if isinstance(stmt, (ast.Assign, ast.AugAssign)):
-                self.assign(out, stmt, sn, scope)
+                r = self.assign(out, stmt, sn, scope)
+                if r is not None:
+                    _, name, call = r
+                    self.call_procedure(out, call, frames, sn, scope, target=name)
                 continue
             raise sn.error(stmt, f"'{type(stmt).__name__}' is not a statement of the spec language")
         finish(out)
@@ -733,7 +780,7 @@ class Compiler:
         seen = seen or set()
         for node in stmts:
             for sub in ast.walk(node):
-                if is_either(sub) or isinstance(sub, ast.With):
+                if is_either(sub) or isinstance(sub, ast.With) or isinstance(sub, ast.Return):
                     return True
                 if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in self.m.procedures:
                     p = self.m.procedures[sub.func.id]
@@ -750,7 +797,13 @@ class Compiler:
             sc = memo.get(id(fr.scope))
             if sc is None:
                 sc = memo[id(fr.scope)] = Scope(fr.scope)
-            out.append(Frame(fr.stmts, fr.i, fr.sn, sc, fr.proc))
+            ret = fr.ret
+            if ret is not None:
+                cs = memo.get(id(ret[1]))
+                if cs is None:
+                    cs = memo[id(ret[1])] = Scope(ret[1])
+                ret = (ret[0], cs)
+            out.append(Frame(fr.stmts, fr.i, fr.sn, sc, fr.proc, ret, fr.call))
         return out
 
     def fork(self, out, frames, finish, body, bind, sn):
@@ -832,7 +885,34 @@ class Compiler:
             out.emit("else:")
             out.extend(els[1])
 
-    def call_procedure(self, out, call, frames, sn, scope):
+    def do_return(self, out, stmt, frames, sn, scope):
+        """`return [EXPR]` in a procedure: leave its frames; bind the value where the call asked for it."""
+        k = len(frames) - 1
+        while k >= 0 and frames[k].proc is None:
+            k -= 1
+        if k < 0:
+            raise sn.error(stmt, "'return' belongs in a procedure; an action ends at the end of its effect")
+        val = None
+        if stmt.value is not None:
+            val = self.value(stmt.value, scope, sn, "s")
+        proc_frame = frames[k]
+        for fr in frames[k:]:
+            if fr.proc is not None:
+                self.inline_stack.pop()
+        del frames[k:]
+        if proc_frame.ret is not None:
+            name, caller_scope = proc_frame.ret
+            if val is None:
+                node, csn = proc_frame.call
+                raise sn.error(stmt, f"procedure '{proc_frame.proc}' returns no value here, but its value is used at {csn.pos(node)}")
+            if val.isconst:
+                caller_scope[name] = val
+            else:
+                py = self.fresh("l")
+                out.emit(f"{py} = {val.code}")
+                caller_scope[name] = Val(val.type, code=py)
+
+    def call_procedure(self, out, call, frames, sn, scope, target=None):
         m = self.m
         p = m.procedures[call.func.id]
         if call.keywords:
@@ -852,7 +932,8 @@ class Compiler:
                 r = Val(r.type, code=tmp)
             inner[pname] = r
         self.inline_stack.append(p.name)
-        frames.append(Frame(list(p.stmts), 0, p.sn, inner, proc=p.name))
+        ret = (target, scope) if target is not None else None
+        frames.append(Frame(list(p.stmts), 0, p.sn, inner, proc=p.name, ret=ret, call=(call, sn)))
 
     def assign(self, out, stmt, sn, scope):
         m = self.m
@@ -871,6 +952,11 @@ class Compiler:
         target = targets[0]
         if isinstance(target, ast.Tuple):
             raise sn.error(target, "assign one target at a time")
+        if isinstance(value_node, ast.Call) and isinstance(value_node.func, ast.Name) and value_node.func.id in m.procedures:
+            if not isinstance(target, ast.Name) or isinstance(scope.get(target.id), Ref) or target.id in m.variables:
+                raise sn.error(target, "assign a procedure's value to a local first, then store the local")
+            self.check_local_name(target.id, target, sn, scope)
+            return ("call", target.id, value_node)
         if isinstance(target, ast.Name) and not isinstance(scope.get(target.id), Ref) and target.id not in m.variables:
             self.check_local_name(target.id, target, sn, scope)
             v = self.value(value_node, scope, sn, "s")
@@ -950,6 +1036,17 @@ def _as_load(node):
 
     import copy
     return Loader().visit(copy.deepcopy(node))
+
+
+def _values_type(m, kind_t, vals):
+    """The type of a field over several constant values: the union of their symbols or ranges."""
+    if isinstance(kind_t, TSym):
+        return TSym(list(dict.fromkeys(m.symbols[v] for v in vals)))
+    if isinstance(kind_t, TInt) and vals:
+        return TInt(min(vals), max(vals))
+    if isinstance(kind_t, TInt):
+        return INT
+    return kind_t
 
 
 def needs_check(src: T, dst: T) -> bool:

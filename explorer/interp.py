@@ -198,41 +198,58 @@ class Interpreter:
     # --- statements --------------------------------------------------------------------------------
     def run(self, stmts, st, env):
         """Yield (state, env) for every path through `stmts` that completes."""
+        for st2, env2, _ in self.run_r(stmts, st, env):
+            yield st2, env2
+
+    def run_r(self, stmts, st, env):
+        """Yield (state, env, ret): ret is None, or (value,) when a `return` ended the path."""
         if not stmts:
-            yield st, env
+            yield st, env, None
             return
         first, rest = stmts[0], stmts[1:]
-        for st2, env2 in self.step(first, st, env):
-            yield from self.run(rest, st2, env2)
+        for st2, env2, ret in self.step(first, st, env):
+            if ret is not None:
+                yield st2, env2, ret
+            else:
+                yield from self.run_r(rest, st2, env2)
+
+    def call_proc(self, call, st, env):
+        """Yield (state, returned value or None) for every path through a procedure."""
+        p = self.m.procedures[call.func.id]
+        args = [self.ev_ref(a, env, st) for a in call.args]
+        for st2, _, ret in self.run_r(p.stmts, st, dict(zip(p.params, args))):
+            yield st2, (ret[0] if ret else None)
 
     def step(self, s, st, env):
         m = self.m
         if isinstance(s, ast.Pass):
-            yield st, env
+            yield st, env, None
+        elif isinstance(s, ast.Return):
+            yield st, env, ((self.ev(s.value, env, st) if s.value is not None else None),)
         elif is_require(s):
             if self.ev(s.value.args[0], env, st):
-                yield st, env
+                yield st, env, None
         elif is_either(s):
             for body in either_branches(s):
-                yield from self.run(body, st, env)
+                yield from self.run_r(body, st, env)
         elif isinstance(s, ast.With):
             cmp = s.items[0].context_expr
             for x in self.set_of(cmp.comparators[0], env, st):
                 e2 = dict(env)
                 e2[cmp.left.id] = x
-                yield from self.run(s.body, st, e2)
+                yield from self.run_r(s.body, st, e2)
         elif isinstance(s, ast.If):
-            yield from self.run(s.body if self.ev(s.test, env, st) else s.orelse, st, env)
+            yield from self.run_r(s.body if self.ev(s.test, env, st) else s.orelse, st, env)
         elif isinstance(s, ast.For):
             yield from self.loop(s, self.set_of(s.iter, env, st), st, env)
         elif isinstance(s, ast.Expr):
-            p = m.procedures[s.value.func.id]
-            args = []
-            for a in s.value.args:
-                r = self.ev_ref(a, env, st)
-                args.append(r)
-            for st2, _ in self.run(p.stmts, st, dict(zip(p.params, args))):
-                yield st2, env
+            for st2, _ in self.call_proc(s.value, st, env):
+                yield st2, env, None
+        elif isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and s.value.func.id in m.procedures:
+            for st2, value in self.call_proc(s.value, st, env):
+                e2 = dict(env)
+                e2[s.targets[0].id] = value
+                yield st2, e2, None
         elif isinstance(s, (ast.Assign, ast.AugAssign)):
             target = s.targets[0] if isinstance(s, ast.Assign) else s.target
             value = self.ev(s.value, env, st)
@@ -242,23 +259,26 @@ class Interpreter:
             if isinstance(target, ast.Name) and not isinstance(env.get(target.id), Ref) and target.id not in m.variables:
                 e2 = dict(env)
                 e2[target.id] = value
-                yield st, e2
+                yield st, e2, None
                 return
             ref = self.ev_ref(target, env, st)
             st2 = copy.deepcopy(st)
             self.write(ref, value, st2)
-            yield st2, env
+            yield st2, env, None
         else:
             raise NotImplementedError(type(s).__name__)
 
     def loop(self, s, values, st, env):
         if not values:
-            yield st, env
+            yield st, env, None
             return
         e2 = dict(env)
         e2[s.target.id] = values[0]
-        for st2, env2 in self.run(s.body, st, e2):
-            yield from self.loop(s, values[1:], st2, env2)
+        for st2, env2, ret in self.run_r(s.body, st, e2):
+            if ret is not None:
+                yield st2, env2, ret
+            else:
+                yield from self.loop(s, values[1:], st2, env2)
 
     def write(self, ref, value, st):
         m = self.m

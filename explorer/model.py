@@ -712,8 +712,6 @@ class Loader:
                     p = pos_of(over, i) if isinstance(over, LList) else pos_of(val, "over")
                     if str(sname) not in m.sets:
                         raise SpecError(p, f"variable {name}: unknown set '{sname}'" + did_you_mean(sname, m.sets))
-                    if not len(m.sets[str(sname)]):
-                        raise SpecError(p, f"variable {name}: set {sname} is empty")
                     sets.append(m.sets[str(sname)])
             var = VarInfo(name, elem, sets, base, kpos, doc=str(val.get("doc") or ""), ghost=bool(val.get("ghost", False)),
                           group=str(val["group"]) if val.get("group") is not None else None)
@@ -848,6 +846,14 @@ class Loader:
             a.source = str(val.get("source") or "")
             a.doc = str(val.get("doc") or "")
             a.group = str(val["group"]) if val.get("group") is not None else None
+            if "when" in val:
+                sn = Snippet(val["when"], pos_of(val, "when"), f"'when' of {name}")
+                r = self.comp.bool_value(sn.parse_expr(), Scope(), sn, "state")
+                if not r.isconst:
+                    raise SpecError(pos_of(val, "when"), f"'when' of {name} must depend on constants only (it says whether this kernel has the action)")
+                if not r.const:
+                    a.available = False
+                    a.unavailable_reason = f"not in this configuration: when: {val['when']}"
             params = val.get("params") or LDict()
             if not isinstance(params, LDict):
                 raise SpecError(pos_of(val, "params"), f"params of {name} map each parameter to a set, e.g. {{v: VMAS}}")
@@ -861,17 +867,10 @@ class Loader:
                         raise SpecError(ppos, f"parameter '{pname}' of {name} is {what}; choose another name")
                 sn = Snippet(sexpr if not isinstance(sexpr, LList) else str(sexpr), pos_of(params, pname), f"domain of {name}.{pname}")
                 st = self.comp.set_value(sn.parse_expr(), Scope(), sn, "state")
-                if not st.values:
-                    raise SpecError(pos_of(params, pname), f"parameter {pname} of {name} ranges over an empty set")
+                if not st.values and a.available:
+                    raise SpecError(pos_of(params, pname), f"parameter {pname} of {name} ranges over an empty set"
+                                    " (give the action a 'when:' that is false for such constants)")
                 a.params.append((str(pname), st))
-            if "when" in val:
-                sn = Snippet(val["when"], pos_of(val, "when"), f"'when' of {name}")
-                r = self.comp.bool_value(sn.parse_expr(), Scope(), sn, "state")
-                if not r.isconst:
-                    raise SpecError(pos_of(val, "when"), f"'when' of {name} must depend on constants only (it says whether this kernel has the action)")
-                if not r.const:
-                    a.available = False
-                    a.unavailable_reason = f"not in this configuration: when: {val['when']}"
             g = val.get("guard", True)
             a.guard_sn = Snippet(g, pos_of(val, "guard", kpos), f"guard of {name}")
             a.guard = a.guard_sn.parse_expr()

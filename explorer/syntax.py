@@ -35,7 +35,7 @@ EXPR_NODES = (
 )
 STMT_NODES = EXPR_NODES + (
     ast.Module, ast.Assign, ast.AugAssign, ast.If, ast.For, ast.With, ast.withitem,
-    ast.Expr, ast.Pass,
+    ast.Expr, ast.Pass, ast.Return,
 )
 
 _REFUSED = {
@@ -53,7 +53,6 @@ _REFUSED = {
     ast.ImportFrom: "imports are not part of the spec language",
     ast.FunctionDef: "function definitions are not part of the spec language; use 'definitions:' or 'procedures:'",
     ast.ClassDef: "class definitions are not part of the spec language",
-    ast.Return: "return is not part of the spec language; use 'require' for an early error return",
     ast.Yield: "yield is not part of the spec language",
     ast.Await: "await is not part of the spec language",
     ast.NamedExpr: "the walrus operator is not part of the spec language",

@@ -290,3 +290,87 @@ def test_out_of_domain_write_stops_with_trace(spec):
     # line 3, column 21 is where "x + 1" starts
     assert r.error["position"].endswith("s.yaml:3:21")
     assert r.exit_code == 2
+
+
+def test_procedures_return_values_and_return_early(spec):
+    # do_wp_page(reuse): reuse -> 'write'; else either 'nopage' or bump x then 'write'.
+    # Fault(p=0): {x unchanged (nopage), x+1 and cow (write)}; Fault(p=1): w and cow.
+    p = spec("""
+        sets: {P: range(2)}
+        constants: {RET: [write, nopage]}
+        variables: {x: {type: int, min: 0, max: 1}, w: bool, cow: bool}
+        procedures:
+          do_wp_page(reuse): |
+            if reuse:
+                w = True
+                return 'write'
+            either:
+                return 'nopage'
+            or:
+                x = 1
+            return 'write'
+        actions:
+          Fault:
+            params: {p: P}
+            guard: not cow
+            effect: |
+              ret = do_wp_page(p == 1)
+              if ret == 'write':
+                  cow = True
+    """)
+    m = explorer.load(p).model
+    got = sorted((m.instances[k].label(), m.decode(t)["x"], m.decode(t)["w"], m.decode(t)["cow"])
+                 for k, t in m.successors(m.initial_states()[0]))
+    assert got == [("Fault(p=0)", 0, False, False), ("Fault(p=0)", 1, False, True), ("Fault(p=1)", 0, True, True)]
+
+
+def test_a_used_value_must_be_returned_on_every_path(cli, spec):
+    p = spec("""
+        variables: {x: bool}
+        procedures:
+          f: |
+            if x:
+                return 1
+        actions:
+          Go: {effect: "v = f()\\nx = v == 1"}
+    """)
+    r = cli("check", p)
+    assert r.code == 2 and "s.yaml:7:21" in r.err and "can end without 'return'" in r.err
+
+
+def test_constant_list_of_records_indexed_at_run_time(spec):
+    # cur picks a VMA at run time; its fields come from the constant list.
+    p = spec("""
+        constants:
+          VMAS: [{backing: file, uffd: [minor]}, {backing: anon, uffd: [missing, wp]}]
+        sets: {V: range(len(VMAS))}
+        variables: {cur: {type: int, min: 0, max: 1}, has_wp: bool, is_anon: bool}
+        actions:
+          Pick: {effect: "with v in V:\\n    cur = v"}
+          Look:
+            effect: |
+              has_wp = 'wp' in VMAS[cur].uffd
+              is_anon = VMAS[cur].backing == anon
+        invariants:
+          SameVma: has_wp == is_anon
+    """)
+    r = explorer.check(explorer.load(p))
+    # (cur, has_wp, is_anon): (0,F,F) (1,F,F) (1,T,T) (0,T,T): 4 states, equal flags in each.
+    assert r.verdict == "ok" and r.stats["distinct_states"] == 4
+
+
+def test_empty_sets_when_the_action_does_not_exist(spec):
+    p = spec("""
+        constants: {THREADS: 0}
+        sets: {T: range(THREADS)}
+        variables: {busy: {type: bool, over: [T]}, x: bool}
+        actions:
+          start:
+            params: {t: T}
+            when: THREADS > 0
+            effect: busy[t] = True
+          flip: {effect: x = not x}
+    """)
+    assert explorer.check(explorer.load(p)).stats["distinct_states"] == 2
+    # two threads: 2^2 busy combinations x 2 values of x
+    assert explorer.check(explorer.load(p, {"THREADS": 2})).stats["distinct_states"] == 8

@@ -208,8 +208,8 @@ def cmd_graph(args, out=sys.stdout, err=sys.stderr):
     g = stategraph.annotate(state_graph(model, ex), model, ex)
     bad = [n for n in g.nodes if g.nodes[n]["breaks"]]
     path = shortest_path_to(g, min(bad)) if bad else []
-    from .view import _yamlish
-    consts = ", ".join(f"{k}={_yamlish(v)}" for k, v in problem.constants.items())
+    from .view import TraceView
+    consts = TraceView.constants_line(_Consts(problem.constants), limit=160)
     title = (f"{model.name}: {len(ex.states)} reachable states, {ex.transitions} transitions"
              + (f" ({consts})" if consts else ""))
     source, nodes, edges = stategraph.graph_dot(
@@ -229,6 +229,13 @@ def cmd_graph(args, out=sys.stdout, err=sys.stderr):
         msg += "; every state satisfies every invariant"
     out.write(msg + "\n")
     return 0
+
+
+class _Consts:
+    """Just enough of a TraceView for constants_line."""
+
+    def __init__(self, constants):
+        self.data = {"constants": constants}
 
 
 def register_all():

@@ -54,7 +54,7 @@ def _value_cell(view: TraceView, step, key, marked) -> str:
 
 def _group_table(view: TraceView, step, group, rows, marked) -> str:
     ncol = len(group.columns) + (1 if group.over else 0)
-    title = esc(group.title) + (" <I>(ghost)</I>" if group.ghost else "")
+    title = esc(group.title) + (" <I>(ghost)</I>" if group.ghost and "ghost" not in group.title.lower() else "")
     out = ['<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="#555555">',
            f'<TR><TD COLSPAN="{ncol}" BORDER="0" ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="#444444">{title}</FONT></TD></TR>',
            "<TR>"]

@@ -187,6 +187,9 @@ JS = r"""
     if (D.config) { w.push("config " + D.config); }
     if (D.spec && D.spec !== D.config) { w.push("spec " + D.spec); }
     if (D.module) { w.push("module " + D.module); }
+    Object.keys(D.constants).forEach(function (k) {
+      if (/KERNEL/.test(k) && typeof D.constants[k] === "string") { w.push("kernel " + D.constants[k]); }
+    });
     if (D.version) { w.push("mm-explorer " + D.version); }
     document.getElementById("where").textContent = w.join(" \u00b7 ");
     var t = document.getElementById("constants");
@@ -194,7 +197,17 @@ JS = r"""
     keys.forEach(function (k) {
       var tr = el("tr");
       tr.appendChild(el("td", null, k));
-      tr.appendChild(el("td", null, JSON.stringify(D.constants[k])));
+      var text = JSON.stringify(D.constants[k]);
+      var td = el("td");
+      if (text.length > 80) {
+        var det = el("details");
+        det.appendChild(el("summary", null, text.slice(0, 60) + "\u2026"));
+        det.appendChild(el("div", null, text));
+        td.appendChild(det);
+      } else {
+        td.textContent = text;
+      }
+      tr.appendChild(td);
       t.appendChild(tr);
     });
     if (keys.length && keys.length <= 12) { document.getElementById("consts-box").open = true; }
@@ -218,7 +231,7 @@ JS = r"""
     var box = document.getElementById("state");
     D.groups.forEach(function (g) {
       var t = el("table", {"class": "state", "data-group": g.key});
-      t.appendChild(el("caption", null, g.title + (g.ghost ? " (ghost)" : "")));
+      t.appendChild(el("caption", null, g.title + (g.ghost && !/ghost/i.test(g.title) ? " (ghost)" : "")));
       var hr = el("tr");
       if (g.over.length) { hr.appendChild(el("th", null, g.over.join(","))); }
       g.columns.forEach(function (c) { hr.appendChild(el("th", null, c)); });

@@ -312,9 +312,13 @@ class TraceView:
                 "error": "Trace to a runtime error"}.get(self.verdict, "Trace")
         return f"{what}, {n} step{'s' if n != 1 else ''} (module {d.get('module') or '?'})"
 
-    def constants_line(self, limit=None) -> str:
+    def constants_line(self, limit=None, long_value=60) -> str:
+        """NAME=value, ...; values longer than `long_value` characters are shown as (...)."""
         consts = self.data.get("constants") or {}
-        parts = [f"{k}={_yamlish(v)}" for k, v in consts.items()]
+        parts = []
+        for k, v in consts.items():
+            text = _yamlish(v)
+            parts.append(f"{k}={text}" if len(text) <= long_value else f"{k}=(...)")
         s = ", ".join(parts)
         if limit and len(s) > limit:
             s = s[:limit - 3] + "..."
