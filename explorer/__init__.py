@@ -10,10 +10,11 @@ __version__ = "0.1.0"
 from .errors import SpecError  # noqa: E402
 
 
-def load(path, overrides=None, actions=None, invariants=None, check=None):
-    """Load and compile a config (or a spec file alone) into a Problem."""
+def load(path, overrides=None, actions=None, invariants=None, check=None, reach=None, expect=None):
+    """Load and compile a config (or a spec file alone) into a Problem. `reach`: a list of target
+    expressions (a witness query instead of invariants); `expect`: 'reachable' or 'unreachable'."""
     from .config import load as _load
-    return _load(path, overrides, actions, invariants, check)
+    return _load(path, overrides, actions, invariants, check, reach, expect)
 
 
 def check(problem, **options):
@@ -33,6 +34,8 @@ def check(problem, **options):
         if key in c and value is not None:
             c[key] = value
     problem.check = c
+    if any(getattr(inv, "reach", False) for inv in problem.model.invariant_list):
+        c["continue"] = True  # a witness query looks for the first state of every target
     opts = Options(max_states=c.get("max_states"), max_depth=c.get("max_depth"), deadlock=c.get("deadlock", False),
                    continue_all=c.get("continue", False), timeout=c.get("timeout"), max_memory=c.get("max_memory"),
                    progress=options.get("progress"), keep_graph=options.get("keep_graph", False),

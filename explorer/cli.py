@@ -77,7 +77,10 @@ def build_parser():
     c.add_argument("--graph", metavar="FILE", help="write the state graph (.graphml or .dot)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress, only the verdict line")
     c.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
-    c.add_argument("--coverage", action="store_true", help="show the per-action coverage table")
+    c.add_argument("--coverage", nargs="?", const=True, default=None, metavar="FILE",
+                   help="show the coverage table (actions, invariant premises); with FILE also write it as JSON")
+    c.add_argument("--reach", action="append", metavar="EXPR", help="witness query: find a shortest trace to a state where EXPR holds")
+    c.add_argument("--expect", choices=["reachable", "unreachable"], help="what the reach query should answer (exit 1 if not)")
     c.add_argument("--color", dest="color", action="store_true", default=None, help="colour the report")
     c.add_argument("--no-color", dest="color", action="store_false", help="no colour")
     for fn in _CHECK_ARGS:
@@ -110,7 +113,8 @@ def register(fn):
 
 def load_problem(args):
     from . import load
-    return load(args.config, _set_pairs(args.set), _patterns(args.action, "--action"), _patterns(args.invariant, "--invariant"))
+    return load(args.config, _set_pairs(args.set), _patterns(args.action, "--action"), _patterns(args.invariant, "--invariant"),
+                reach=getattr(args, "reach", None), expect=getattr(args, "expect", None))
 
 
 def cmd_check(args, out=sys.stdout, err=sys.stderr):
@@ -139,7 +143,9 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
     else:
-        out.write(format_result(data, Style(use_color(out, args.color)), verbose=args.coverage))
+        out.write(format_result(data, Style(use_color(out, args.color)), verbose=bool(args.coverage)))
+    if isinstance(args.coverage, str):
+        write_atomic(args.coverage, json.dumps(data["coverage"], indent=2) + "\n")
     return result.exit_code
 
 

@@ -49,7 +49,13 @@ def _check_int(v, pos, what, allow_none=True):
     return v
 
 
-def load(path, overrides=None, actions=None, invariants=None, check=None) -> Problem:
+def _expect(v, pos):
+    if v not in ("reachable", "unreachable"):
+        raise SpecError(pos, "expect is 'reachable' or 'unreachable'")
+    return str(v)
+
+
+def load(path, overrides=None, actions=None, invariants=None, check=None, reach=None, expect=None) -> Problem:
     """Load a config (or a spec file alone). `overrides`: {name: value or (value, Pos)};
     `actions` / `invariants`: lists of names or glob patterns replacing the config's; `check`: settings."""
     shown = os.path.relpath(path) if not os.path.isabs(path) else path
@@ -92,6 +98,38 @@ def load(path, overrides=None, actions=None, invariants=None, check=None) -> Pro
         if not isinstance(v, LList):
             raise SpecError(pos_of(cfg, key), f"'{key}' is a list of names (glob patterns allowed)")
         return [(str(x), pos_of(v, i)) for i, x in enumerate(v)]
+    reach_list = None
+    if reach is not None:
+        reach_list = [(f"target{i + 1}" if len(reach) > 1 else "target", text, Pos("<--reach>", 1, 1), expect)
+                      for i, text in enumerate(reach)]
+    elif cfg.get("reach") is not None:
+        r = cfg["reach"]
+        top_expect = _expect(cfg.get("expect"), pos_of(cfg, "expect")) if "expect" in cfg else None
+        if isinstance(r, str):
+            reach_list = [("target", r, pos_of(cfg, "reach"), top_expect)]
+        elif isinstance(r, LDict):
+            reach_list = []
+            for name, v in r.items():
+                e = top_expect
+                if isinstance(v, LDict):
+                    _check_keys(v, ("expr", "expect", "doc"), f"reach target {name}")
+                    if "expect" in v:
+                        e = _expect(v["expect"], pos_of(v, "expect"))
+                    vp = pos_of(v, "expr", key_pos(r, name))
+                    v = v.get("expr")
+                else:
+                    vp = pos_of(r, name)
+                if not isinstance(v, str):
+                    raise SpecError(key_pos(r, name), f"reach target {name} is an expression")
+                reach_list.append((str(name), v, vp, e))
+        else:
+            raise SpecError(pos_of(cfg, "reach"), "'reach' is an expression or a mapping of target names to expressions")
+        if cfg.get("invariants") is not None and invariants is None:
+            raise SpecError(pos_of(cfg, "invariants"), "a config asks either reach targets or invariants, not both")
+    elif "expect" in cfg:
+        raise SpecError(key_pos(cfg, "expect"), "'expect' goes with 'reach' (a witness query)")
+    if reach_list is not None and expect is not None:
+        reach_list = [(n, t, p, expect) for n, t, p, _ in reach_list]
     act = patterns("actions", actions)
     inv = patterns("invariants", invariants)
     chk = {"max_states": None, "max_depth": None, "deadlock": False, "timeout": None, "max_memory": None, "continue": False}
@@ -112,11 +150,15 @@ def load(path, overrides=None, actions=None, invariants=None, check=None) -> Pro
         if v is not None:
             chk[k] = v
     allow = bool(cfg.get("allow_outside_includes", False))
-    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos)
+    if expect is not None and reach_list is None:
+        raise SpecError(None, "--expect goes with a reach target (--reach EXPR or 'reach:' in the config)")
+    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list)
     used = {}
     for name in model.constants:
         used[name] = model_plain_constant(model, name)
-    return Problem(model, shown, os.path.relpath(spec_path), used, chk, str(cfg.get("doc") or ""))
+    problem = Problem(model, shown, os.path.relpath(spec_path), used, chk, str(cfg.get("doc") or ""))
+    problem.overridden = [k for k in used if k in consts]
+    return problem
 
 
 def model_plain_constant(model, name):

@@ -77,6 +77,7 @@ class Exploration:
         self.initial_count = 0
         self.queue_left = 0
         self.peak_mib = 0.0
+        self.premise_seen = []
 
     def path(self, idx):
         """State indices from an initial state to `idx`."""
@@ -126,7 +127,16 @@ def explore(model, opts: Options, resume=None) -> Exploration:
                 ex.violations.append((i, n))
         return len(violated) == len(inv_fns)
 
+    probe_fns = [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", [])]
+    ex.premise_seen = [False] * len(probe_fns)
+    pending = list(range(len(probe_fns)))
+
     def add(state, par, k, d):
+        if pending:
+            for i in list(pending):
+                if probe_fns[i](state):
+                    ex.premise_seen[i] = True
+                    pending.remove(i)
         n = len(states)
         index[state] = n
         states.append(state)
@@ -140,6 +150,7 @@ def explore(model, opts: Options, resume=None) -> Exploration:
     try:
         if resume is not None:
             cur = resume.restore(ex, violated)
+            pending[:] = [i for i in pending if not ex.premise_seen[i]]
         else:
             try:
                 inits = model.initial_states()
@@ -296,6 +307,7 @@ def save_checkpoint(path, model, ex, cur, violated):
         "fingerprint": model_fingerprint(model), "width": width, "count": len(ex.states), "cursor": cur,
         "transitions": ex.transitions, "initial_count": ex.initial_count, "seconds": ex.seconds or 0.0,
         "violations": ex.violations, "violated": sorted(violated),
+        "premise_seen": list(getattr(ex, "premise_seen", [])),
     }
     parts = [flat, ex.parent, ex.via, ex.depth_of, array("q", ex.enabled), array("q", ex.fired)]
     blobs = [zlib.compress(p.tobytes(), 1) for p in parts]
@@ -357,5 +369,7 @@ class Resume:
         ex.transitions = h["transitions"]
         ex.initial_count = h["initial_count"]
         ex.violations = [tuple(v) for v in h["violations"]]
+        seen = h.get("premise_seen", [])
+        ex.premise_seen[:len(seen)] = seen
         violated.update(h["violated"])
         return h["cursor"]

@@ -342,7 +342,7 @@ class Loader:
     """Reads a root spec file and its includes; builds a Model."""
 
     def __init__(self, root_path, overrides=None, actions=None, invariants=None, allow_outside=False,
-                 config_pos=None):
+                 config_pos=None, reach=None):
         self.root_path = os.path.abspath(root_path)
         self.root_dir = os.path.dirname(self.root_path)
         self.overrides = overrides or {}  # name -> (value, pos)
@@ -350,6 +350,7 @@ class Loader:
         self.invariant_filter = invariants
         self.allow_outside = allow_outside
         self.config_pos = config_pos
+        self.reach = reach  # list of (name, text, pos, expect): witness queries instead of invariants
         self.modules = []  # (path shown, LDict)
         self.m = Model()
         self.cwd = os.getcwd()
@@ -898,7 +899,18 @@ class Loader:
                 raise SpecError(kpos, f"invariant {name} needs an expression")
             sn = Snippet(val, pos, f"invariant {name}")
             inv = Invariant(name, sn, sn.parse_expr(), doc, kpos)
-            if self.selected(name, self.invariant_filter):
+            if self.selected(name, self.invariant_filter) and self.reach is None:
+                m.invariants[name] = inv
+        if self.reach is not None:
+            # a witness query: the target holds in a state <=> the invariant `not target` fails there
+            for name, text, pos, expect in self.reach:
+                sn = Snippet(text, pos, f"reach target {name}")
+                tree = sn.parse_expr()
+                neg = ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=tree), tree)
+                inv = Invariant(name, sn, neg, "", pos)
+                inv.reach = True
+                inv.expect = expect
+                inv.target_text = " ".join(str(text).split())
                 m.invariants[name] = inv
 
     # code generation ------------------------------------------------------------------------------
@@ -963,6 +975,23 @@ class Loader:
             first.append(f"    if not {code}: return {i}")
         first.append("    return -1")
         lines.extend(first)
+        # premise probes: for each implies(a, b) in an invariant, "did a ever hold?"
+        m.probes = []
+        for inv in m.invariants.values():
+            if getattr(inv, "reach", False):
+                continue
+            for premise, gens in _implications(inv.tree, []):
+                probe = premise
+                if gens:
+                    probe = ast.copy_location(ast.Call(func=ast.Name(id="any", ctx=ast.Load()), keywords=[],
+                                                       args=[ast.GeneratorExp(elt=premise, generators=list(gens))]), premise)
+                    ast.fix_missing_locations(probe)
+                comp.inline_stack = []
+                v = comp.bool_value(probe, Scope(), inv.sn, "state")
+                j = len(m.probes)
+                lines.append(f"def _probe{j}(state):")
+                lines.append(f"    return bool({v.src(m)})")
+                m.probes.append((inv.name, ast.unparse(premise), j))
         m.source_code = "\n".join(lines) + "\n"
         ns = dict(RUNTIME)
         for i, obj in enumerate(m.runtime):
@@ -1003,5 +1032,20 @@ class Loader:
         return out.lines
 
 
-def load_model(spec_path, overrides=None, actions=None, invariants=None, allow_outside=False, config_pos=None) -> Model:
-    return Loader(spec_path, overrides, actions, invariants, allow_outside, config_pos).load()
+def _implications(node, gens):
+    """(premise, enclosing generators) of every implies(a, b) in an invariant's syntax tree."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in ("all", "any", "sum", "len", "min", "max") and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.GeneratorExp):
+            g = node.args[0]
+            yield from _implications(g.elt, gens + list(g.generators))
+            return
+        if node.func.id == "implies" and len(node.args) == 2:
+            yield node.args[0], gens
+    for child in ast.iter_child_nodes(node):
+        yield from _implications(child, gens)
+
+
+def load_model(spec_path, overrides=None, actions=None, invariants=None, allow_outside=False, config_pos=None,
+               reach=None) -> Model:
+    return Loader(spec_path, overrides, actions, invariants, allow_outside, config_pos, reach).load()

@@ -128,14 +128,17 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     L = []
     L.append(style.bold(f"mm-explorer {data.get('version', '')}") + f": {data.get('config')} (module {data.get('module')})")
     consts = data.get("constants") or {}
-    if consts:
-        L.append("constants: " + ", ".join(f"{k}={_short(v)}" for k, v in consts.items()))
+    chosen = data.get("constants_set")
+    shown = {k: v for k, v in consts.items() if chosen is None or k in chosen}
+    if shown:
+        L.append("constants: " + ", ".join(f"{k}={_show_const(v)}" for k, v in shown.items())
+                 + (" (others at their defaults)" if len(shown) < len(consts) else ""))
     v = data["verdict"]
     stats = data["stats"]
     layout = data.get("variables") or {}
     if data.get("trace"):
         what = {"violation": f"Counterexample to {data.get('invariant')}", "deadlock": "Trace to the deadlock",
-                "error": "Trace to the runtime error"}.get(v, "Trace")
+                "error": "Trace to the runtime error"}.get(v, f"Witness for {data.get('invariant')}")
         L.append("")
         L.append(style.bold(f"{what} ({len(data['trace']) - 1} steps):"))
         L.extend(format_trace(data["trace"], layout, style))
@@ -155,19 +158,59 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     cov = data.get("coverage") or {}
     if cov.get("unavailable"):
         L.append(style.dim("not in this configuration: " + "; ".join(f"{u['action']} ({u['reason']})" for u in cov["unavailable"])))
-    if verbose and cov.get("actions"):
+    if verbose and (cov.get("actions") or cov.get("unavailable") or cov.get("statically_disabled")):
         L.append("")
-        L.append("action                         instances   enabled     fired")
-        for a in cov["actions"]:
-            L.append(f"  {a['action']:<28} {a['instances']:>9} {a['enabled']:>9} {a['fired']:>9}")
+        L.append("Coverage: actions never enabled first, with the reason when the spec can say it")
+        L.append(f"  {'action':<30} {'instances':>9} {'enabled':>10} {'fired':>10}")
+        for u in cov.get("unavailable") or []:
+            L.append(f"  {u['action']:<30} {'-':>9} {'-':>10} {'-':>10}   {style.yellow(u['reason'])}")
+        static = {}
+        for d in cov.get("statically_disabled") or []:
+            static.setdefault(d["instance"].split("(")[0], []).append(d["instance"])
+        acts = sorted(cov.get("actions") or [], key=lambda a: (a["enabled"] > 0, 0))
+        for a in acts:
+            why = ""
+            if a["enabled"] == 0:
+                why = style.yellow("guard never true in a reachable state")
+            L.append(f"  {a['action']:<30} {a['instances']:>9} {a['enabled']:>10,} {a['fired']:>10,}   {why}")
+        for name, insts in static.items():
+            if not any(a["action"] == name for a in acts):
+                L.append(f"  {name:<30} {0:>9} {'-':>10} {'-':>10}   "
+                         + style.yellow("no instance: guard or require false for these constants (e.g. no VMA of the needed kind)"))
+        if cov.get("invariants"):
+            L.append("")
+            L.append("  invariant premises (an implication whose premise never held is vacuous):")
+            for inv in cov["invariants"]:
+                for p in inv["premises"]:
+                    mark = style.green("held") if p["ever_true"] else style.red("NEVER held")
+                    L.append(f"    {inv['invariant']}: {p['premise']}  {mark}")
+    vac = [(inv["invariant"], p["premise"]) for inv in cov.get("invariants") or [] for p in inv["premises"] if not p["ever_true"]]
+    if vac and v in ("ok", "incomplete"):
+        L.append(style.yellow(f"warning: {len(vac)} implication(s) held only vacuously (premise never true in a reachable state): "
+                              + "; ".join(f"{i}: {p}" for i, p in vac[:4]) + (" ..." if len(vac) > 4 else "")))
     never = cov.get("never_fired") or []
     if never and v in ("ok", "incomplete"):
         shown = ", ".join(never[:8]) + (f", and {len(never) - 8} more" if len(never) > 8 else "")
         L.append(style.yellow(f"warning: {len(never)} action instance(s) never fired, so the check says nothing about them: {shown}"))
     verdict_line = {"ok": style.green("OK"), "violation": style.red("VIOLATION"), "deadlock": style.red("DEADLOCK"),
-                    "incomplete": style.yellow("INCOMPLETE"), "error": style.red("ERROR")}[v]
+                    "incomplete": style.yellow("INCOMPLETE"), "error": style.red("ERROR"),
+                    "reachable": style.bold("REACHABLE"), "unreachable": style.bold("UNREACHABLE"),
+                    "mixed": style.bold("ANSWERED")}[v]
     L.append(f"{verdict_line}: {data.get('message', '')}")
     return "\n".join(L) + "\n"
+
+
+def _show_const(v):
+    """A constant as YAML flow text: true/false, symbols bare, lists and mappings compact."""
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(_show_const(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_show_const(x)}" for k, x in v.items()) + "}"
+    return str(v)
 
 
 def _short(v):

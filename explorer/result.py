@@ -29,6 +29,15 @@ class Result:
     @property
     def exit_code(self) -> int:
         v = self.data["verdict"]
+        if "reach" in self.data and v != "error":
+            q = self.data["reach"]
+            if any(t["reachable"] is None and t.get("expect") for t in q):
+                return EXIT_INCOMPLETE
+            if any(t.get("matches") is False for t in q):
+                return EXIT_VIOLATION
+            if any(t["reachable"] is None for t in q):
+                return EXIT_INCOMPLETE
+            return EXIT_OK
         return {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "deadlock": EXIT_VIOLATION,
                 "incomplete": EXIT_INCOMPLETE, "error": EXIT_BAD_INPUT}[v]
 
@@ -79,6 +88,7 @@ def build(problem, ex) -> Result:
         "config": problem.config_path,
         "module": model.name,
         "constants": problem.constants,
+        "constants_set": list(getattr(problem, "overridden", [])),
         "check": problem.check,
         "invariants_checked": [inv.name for inv in model.invariant_list],
         "invariant_exprs": {inv.name: " ".join(inv.sn.text.split()) for inv in model.invariant_list},
@@ -90,6 +100,9 @@ def build(problem, ex) -> Result:
         "trace": [],
         "violations": [],
     }
+    if any(getattr(inv, "reach", False) for inv in model.invariant_list) and ex.error is None:
+        _reach_verdict(model, ex, data)
+        return Result(data, ex)
     if ex.error is not None:
         idx, k, err = ex.error
         pos = model.positions[err.pos_index] if 0 <= err.pos_index < len(model.positions) else None
@@ -143,7 +156,15 @@ def coverage(model, ex) -> dict:
         a["fired"] += fi
         instances.append({"instance": inst.label(), "enabled": en, "fired": fi})
     never = [i["instance"] for i in instances if i["fired"] == 0]
+    premises = {}
+    seen = getattr(ex, "premise_seen", None) or []
+    for (inv, text, j), was in zip(getattr(model, "probes", []), seen):
+        premises.setdefault(inv, []).append({"premise": text, "ever_true": bool(was)})
+    invs = [{"invariant": inv.name, "premises": premises.get(inv.name, []),
+             "vacuous": any(not p["ever_true"] for p in premises.get(inv.name, []))}
+            for inv in model.invariant_list if not getattr(inv, "reach", False)]
     return {
+        "invariants": invs,
         "actions": list(per_action.values()),
         "instances": instances,
         "never_fired": never,
@@ -171,3 +192,48 @@ def layout(model) -> dict:
 def _is_symbol_set(st) -> bool:
     from .types import TSym
     return isinstance(st.elem_type, TSym)
+
+
+def _reach_verdict(model, ex, data):
+    """A witness query: per target, a shortest trace to it, or unreachable (when exhausted)."""
+    first = {i: j for i, j in ex.violations}
+    out = []
+    for i, inv in enumerate(model.invariant_list):
+        if i in first:
+            reachable = True
+        elif ex.complete:
+            reachable = False
+        else:
+            reachable = None  # not found before a limit stopped the run
+        t = {"target": inv.name, "expr": getattr(inv, "target_text", ""), "reachable": reachable,
+             "expect": inv.expect, "trace": trace_to(model, ex, first[i]) if i in first else []}
+        if inv.expect is not None and reachable is not None:
+            t["matches"] = (inv.expect == "reachable") == reachable
+        out.append(t)
+    data["reach"] = out
+    answers = {t["reachable"] for t in out}
+    if None in answers:
+        data["verdict"] = "incomplete"
+        data["stopped_by"] = ex.stopped
+    elif answers == {True}:
+        data["verdict"] = "reachable"
+    elif answers == {False}:
+        data["verdict"] = "unreachable"
+    else:
+        data["verdict"] = "mixed"
+    hit = [t for t in out if t["reachable"]]
+    if hit:
+        data["invariant"] = hit[0]["target"]
+        data["trace"] = hit[0]["trace"]
+    parts = []
+    for t in out:
+        if t["reachable"]:
+            parts.append(f"{t['target']} is reachable in {len(t['trace']) - 1} step(s)")
+        elif t["reachable"] is False:
+            parts.append(f"{t['target']} is unreachable: all {len(ex.states):,} reachable states explored")
+        else:
+            parts.append(f"{t['target']} not reached before the run stopped ({ex.stopped})")
+        if t.get("expect"):
+            parts[-1] += f" (expected {t['expect']}: {'as expected' if t.get('matches') else 'NOT as expected'})" \
+                if t["reachable"] is not None else f" (expected {t['expect']})"
+    data["message"] = "; ".join(parts)

@@ -1,0 +1,796 @@
+"""`mm-explorer diff`: what one setting of the constants makes reachable that another does not.
+
+A patch review asks "what can happen after this change that could not happen before?". The diff
+explores one config twice, once per side (two kernels: `--before v5.15 --after v5.16`, or any
+two settings of the constants: `--after-set NEW_FLAG=true`), projects every reachable state on the
+variables that matter (by default every variable that is not `ghost: true`, that is the kernel's
+own state, not the history the invariants keep), and compares
+
+- the projected states each side reaches and the other does not, and
+- the projected transitions (action name, projected source, projected target) that exist on one
+  side only, where both ends are reachable on both sides: the same states, connected by a new
+  (or a vanished) step. Transitions into or out of a one-sided state are counted, not listed:
+  they are how the one-sided states are entered and left.
+
+One-sided states are grouped by the action at which their shortest witness leaves the states both
+sides reach (its "entry": for a kernel change, usually the code path the change touched) and by
+the slots in which they differ from the nearest state (fewest differing slots) that the other
+side reaches; one-sided transitions by action and by the slots the step changes. Every group has
+the shortest witness on the side where it exists (breadth-first parent pointers), in the step
+format of a result's trace. Invariant verdicts are compared side by side; a verdict that changes
+is the headline.
+
+Exit codes: 0 the sides are equal on the projection (and no verdict changes), 1 they differ,
+2 bad input, 3 a limit stopped either side (what was explored is still compared).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from operator import itemgetter
+
+from . import __version__
+from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, EvalError, Pos, SpecError, did_you_mean
+
+SCHEMA = "mm-explorer/diff/1"
+SIDES = ("before", "after")
+
+
+# --- settings -------------------------------------------------------------------------------------
+def settings_from_text(items, flag) -> dict:
+    """NAME=VALUE strings (VALUE is YAML) -> {name: (value, Pos)}, positions naming the flag."""
+    from . import yamlsrc
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SpecError(Pos(f"<{flag} {item}>", 1, 1), f"{flag} {item}: write NAME=VALUE")
+        name, text = item.split("=", 1)
+        name = name.strip()
+        value = yamlsrc.load_text(text, f"<{flag} {name}>") if text.strip() else None
+        if value is None:
+            raise SpecError(Pos(f"<{flag} {item}>", 1, 1), f"{flag} {name}: give a value")
+        out[name] = (value, Pos(f"<{flag} {item}>", 1, len(name) + 2))
+    return out
+
+
+def _plain_settings(d):
+    return {k: (v if isinstance(v, tuple) else (v, Pos("<diff>", 1, 1))) for k, v in (d or {}).items()}
+
+
+def show_const(v) -> str:
+    if isinstance(v, str):
+        return v
+    return json.dumps(v)
+
+
+# --- projection -----------------------------------------------------------------------------------
+def resolve_projection(model, names):
+    """Variables to project on: names of variables or of variable groups; default: non-ghost ones."""
+    if not names:
+        return [v.name for v in model.variables.values() if not v.ghost]
+    out = []
+    groups = sorted({v.group for v in model.variables.values() if v.group})
+    for name in names:
+        if name in model.variables:
+            hit = [name]
+        else:
+            hit = [v.name for v in model.variables.values() if v.group == name]
+        if not hit:
+            raise SpecError(Pos(f"<--project {name}>", 1, 1),
+                            f"--project {name}: no variable or group has this name"
+                            + did_you_mean(name, list(model.variables) + groups)
+                            + f"; variables: {', '.join(model.variables)}")
+        out.extend(v for v in hit if v not in out)
+    return out
+
+
+class Projection:
+    """Projects a state tuple on whole variables; the key is the tuple of decoded slot values."""
+
+    def __init__(self, model, variables):
+        names = model.slot_names()
+        types = model.slot_types()
+        idx = []
+        for name in variables:
+            var = model.variables[name]
+            idx.extend(range(var.base, var.base + var.size))
+        self.variables = list(variables)
+        self.names = [names[i] for i in idx]
+        self._leaf = model._leaf
+        self._types = [types[i] for i in idx]
+        if len(idx) > 1:
+            self._get = itemgetter(*idx)
+        elif idx:
+            i0 = idx[0]
+            self._get = lambda s: (s[i0],)
+        else:
+            self._get = lambda s: ()
+        self._cache = {}
+
+    def key(self, state):
+        raw = self._get(state)
+        k = self._cache.get(raw)
+        if k is None:
+            k = self._cache[raw] = tuple(self._leaf(v, t) for v, t in zip(raw, self._types))
+        return k
+
+
+# --- one side ----------------------------------------------------------------------------------------
+class Side:
+    def __init__(self, name, problem, own_settings):
+        self.name = name
+        self.problem = problem
+        self.model = problem.model
+        self.own = own_settings  # names set for this side only
+        self.label = ""
+        self.ex = None
+        self.keys = None  # projected key per state index (in the common slot-name order)
+        self.first = None  # key -> first state index with that projection (BFS: shortest)
+        self.edges = None  # (action name, src key, dst key) -> (i, j, k), first (shortest) occurrence
+        self.verdicts = None  # invariant name -> dict
+
+    @property
+    def complete(self):
+        return self.ex.complete
+
+
+def _explore(problem, limits, progress=None):
+    from .engine import Options, SignalsAsInterrupt, explore
+    c = dict(problem.check)
+    for k, v in (limits or {}).items():
+        if v is not None:
+            c[k] = v
+    problem.check = c
+    opts = Options(max_states=c.get("max_states"), max_depth=c.get("max_depth"), timeout=c.get("timeout"),
+                   max_memory=c.get("max_memory"), keep_graph=True, check_invariants=False, progress=progress)
+    with SignalsAsInterrupt():
+        return explore(problem.model, opts)
+
+
+def _verdicts(side) -> dict:
+    """Per invariant: the first violating state in BFS order (a shortest counterexample), or none."""
+    from .result import trace_to
+    m, ex = side.model, side.ex
+    fns = [m.invariant_fn(i) for i in range(len(m.invariant_list))]
+    first = {}
+    try:
+        for n, st in enumerate(ex.states):
+            if m.first_violated(st) >= 0:
+                for i, fn in enumerate(fns):
+                    if i not in first and not fn(st):
+                        first[i] = n
+                if len(first) == len(fns):
+                    break
+    except EvalError as e:
+        pos = m.positions[e.pos_index] if 0 <= e.pos_index < len(m.positions) else None
+        raise SpecError(pos, f"the {side.name} side ({side.label}): runtime error in an invariant: {e.message}") from None
+    out = {}
+    for i, inv in enumerate(m.invariant_list):
+        if i in first:
+            tr = trace_to(m, ex, first[i])
+            out[inv.name] = {"verdict": "violated", "steps": len(tr) - 1, "trace": tr}
+        else:
+            out[inv.name] = {"verdict": "holds" if ex.complete else "unknown"}
+    return out
+
+
+def _changes(names, a, b):
+    return [(n, x, y) for n, x, y in zip(names, a, b) if x != y]
+
+
+# --- the comparison ---------------------------------------------------------------------------------
+class Diff:
+    """The outcome: `data` is plain data (the JSON of --json), `exit_code`, `text()`."""
+
+    def __init__(self, data, sides):
+        self.data = data
+        self.sides = sides  # {"before": Side, "after": Side}
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    @property
+    def exit_code(self) -> int:
+        return self.data["exit_code"]
+
+    def text(self, style=None, all_vars=False) -> str:
+        return format_diff(self.data, style, all_vars=all_vars)
+
+    def to_json(self, timings=True) -> str:
+        data = self.data
+        if not timings:
+            data = json.loads(json.dumps(data))
+            for s in SIDES:
+                data[s]["stats"].pop("seconds", None)
+        return json.dumps(data, indent=2) + "\n"
+
+    def witness(self, ident):
+        """The group (or changed verdict) with this id: A1, B2, TA1, TB1, or an invariant name."""
+        for g in self.data["groups"]:
+            if g["id"] == ident:
+                return g
+        for v in self.data["invariants"]:
+            if v["invariant"] == ident and v.get("changed"):
+                return v
+        return None
+
+
+def compare(config, before=None, after=None, common=None, actions=None, invariants=None, project=None,
+            limits=None, progress=None) -> Diff:
+    """Explore `config` with the constants `common` plus `before` on one side and plus `after` on
+    the other ({NAME: value} or {NAME: (value, Pos)}), and compare them projected on `project`
+    (variable or group names; default: the non-ghost variables). `limits`: max_states,
+    max_depth, timeout, max_memory, per side. Raises SpecError on bad input."""
+    from . import load
+    before = _plain_settings(before)
+    after = _plain_settings(after)
+    common = _plain_settings(common)
+    sides = {}
+    for name, own in (("before", before), ("after", after)):
+        settings = dict(common)
+        settings.update(own)
+        label = ", ".join(f"{k}={show_const(_unwrap(v[0]))}" for k, v in own.items()) or "the config as given"
+        try:
+            problem = load(config, settings, actions, invariants)
+        except SpecError as e:
+            raise SpecError(e.pos, f"the {name} side ({label}): {e.message}") from None
+        sides[name] = Side(name, problem, own)
+    named = list(dict.fromkeys(list(before) + list(after)))
+    for s in sides.values():
+        s.label = ", ".join(f"{k}={show_const(s.problem.constants.get(k))}" for k in named) or "the config as given"
+    b, a = sides["before"], sides["after"]
+    proj_vars = resolve_projection(b.model, project)
+    for s in (b, a):
+        missing = [v for v in proj_vars if v not in s.model.variables]
+        if missing:
+            raise SpecError(None, f"the {s.name} side ({s.label}) has no variable {', '.join(missing)}")
+    projections = {n: Projection(s.model, proj_vars) for n, s in sides.items()}
+    names = list(projections["before"].names)
+    for n in projections["after"].names:
+        if n not in names:
+            names.append(n)
+    # explore both sides
+    for s in (b, a):
+        s.ex = _explore(s.problem, limits, progress)
+        if s.ex.error is not None:
+            from .result import build
+            msg = build(s.problem, s.ex).data["message"]
+            raise SpecError(None, f"the {s.name} side ({s.label}): {msg}")
+    for n, s in sides.items():
+        p = projections[n]
+        if p.names == names:
+            key = p.key
+        else:  # the sides index their variables differently (e.g. another number of pages)
+            pos = {x: i for i, x in enumerate(p.names)}
+            where = [pos.get(x) for x in names]
+            raw = p.key
+            key = (lambda st, raw=raw, where=where: tuple(None if i is None else raw(st)[i] for i in where))
+        s.keys = [key(st) for st in s.ex.states]
+        s.first = {}
+        for i, k in enumerate(s.keys):
+            if k not in s.first:
+                s.first[k] = i
+        s.edges = {}
+        inst = s.model.instances
+        for i, j, k in s.ex.edges:
+            t = (inst[k].name, s.keys[i], s.keys[j])
+            if t not in s.edges:
+                s.edges[t] = (i, j, k)
+        s.verdicts = _verdicts(s)
+    return Diff(_build(config, sides, proj_vars, names), sides)
+
+
+def _unwrap(v):
+    from .config import _plain
+    return _plain(v)
+
+
+def _build(config, sides, proj_vars, names) -> dict:
+    from .result import layout, step, trace_to
+    b, a = sides["before"], sides["after"]
+    lay = layout(a.model)
+    data = {
+        "schema": SCHEMA, "tool": "mm-explorer", "version": __version__,
+        "config": b.problem.config_path, "spec": b.problem.spec_path, "module": a.model.name,
+        "headline": "", "equal": None, "exit_code": None,
+        "projection": proj_vars, "projected_slots": names,
+        "variables": lay,
+    }
+    for s in (b, a):
+        ex = s.ex
+        absent = [n for n, _ in s.model.unavailable_actions]
+        data[s.name] = {
+            "label": s.label,
+            "settings": {k: _unwrap(v[0]) for k, v in s.own.items()},
+            "constants": s.problem.constants,
+            "stats": {"distinct_states": len(ex.states), "transitions": ex.transitions, "depth": ex.depth,
+                      "initial_states": ex.initial_count, "projected_states": len(s.first),
+                      "projected_transitions": len(s.edges), "seconds": round(ex.seconds, 3)},
+            "complete": ex.complete,
+            "stopped_by": ex.stopped,
+            "actions_not_in_configuration": absent,
+        }
+    # invariants side by side
+    inv_rows = []
+    for name in dict.fromkeys(list(b.verdicts) + list(a.verdicts)):
+        vb, va = b.verdicts.get(name), a.verdicts.get(name)
+        row = {"invariant": name, "before": _verdict_brief(vb), "after": _verdict_brief(va)}
+        definite = vb is not None and va is not None and "unknown" not in (vb["verdict"], va["verdict"])
+        row["changed"] = bool(definite and vb["verdict"] != va["verdict"])
+        if row["changed"]:
+            bad = "after" if va["verdict"] == "violated" else "before"
+            row["side"] = bad
+            row["witness"] = (va if bad == "after" else vb)["trace"]
+        inv_rows.append(row)
+    data["invariants"] = inv_rows
+    data["invariant_exprs"] = {inv.name: " ".join(inv.sn.text.split()) for inv in a.model.invariant_list}
+    # states and transitions on one side only
+    groups = []
+    counts = {}
+    for this, other, prefix in ((a, b, "A"), (b, a, "B")):
+        sg = _state_groups(this, other, names, prefix, step, trace_to)
+        tg, tcounts = _transition_groups(this, other, names, "T" + prefix, step, trace_to)
+        groups.extend(sg)
+        groups.extend(tg)
+        counts[this.name] = {"states": sum(g["count"] for g in sg), "state_groups": len(sg), **tcounts,
+                             "transition_groups": len(tg)}
+    data["counts"] = {"only_" + k: v for k, v in counts.items()}
+    data["groups"] = groups
+    equal = not groups and not any(r["changed"] for r in inv_rows) and \
+        counts["before"]["transitions"] == 0 and counts["after"]["transitions"] == 0
+    complete = b.complete and a.complete
+    data["equal"] = equal
+    data["complete"] = complete
+    data["exit_code"] = EXIT_INCOMPLETE if not complete else (EXIT_OK if equal else EXIT_VIOLATION)
+    data["headline"] = _headline(data)
+    return data
+
+
+def _verdict_brief(v):
+    if v is None:
+        return {"verdict": "absent"}
+    out = {"verdict": v["verdict"]}
+    if "steps" in v:
+        out["steps"] = v["steps"]
+    return out
+
+
+class Replay:
+    """This side's witness replayed on the other side: the same action instances (by label), from
+    the same initial state, each step choosing among the other side's successors one with the same
+    projection when there is one (else the one with the fewest differing slots)."""
+
+    def __init__(self, this, other, path):
+        self.keys = []  # the other side's projected state after each step it could take
+        self.states = []
+        self.diverges = None  # first step whose projected outcome differs, or that cannot be taken
+        self.stop = None  # None, or why step len(self.keys) cannot be taken on the other side
+        om = other.model
+        want = [this.keys[i] for i in path]
+        inits = other.ex.states[:other.ex.initial_count]
+        cur = this.ex.states[path[0]]
+        if cur not in inits or other.keyfn(cur) != want[0]:
+            same = [st for st in inits if other.keyfn(st) == want[0]]
+            if not same:
+                self.stop = "initial"
+                self.diverges = 0
+                return
+            cur = same[0]
+        self.states.append(cur)
+        self.keys.append(want[0])
+        for n in range(1, len(path)):
+            label = this.model.instances[this.ex.via[path[n]]].label()
+            k2 = other.label_index.get(label)
+            if k2 is None:
+                self.stop = "absent"
+                break
+            try:
+                succ = [t for _, t in om.instance_successors(k2, cur)]
+            except Exception:  # a runtime error the other side's exploration did not reach
+                succ = []
+            if not succ:
+                self.stop = "disabled"
+                break
+            keys = [other.keyfn(t) for t in succ]
+            if want[n] in keys:
+                pick = keys.index(want[n])
+            else:
+                dist = [sum(x != y for x, y in zip(want[n], k)) for k in keys]
+                pick = dist.index(min(dist))
+            cur = succ[pick]
+            self.states.append(cur)
+            self.keys.append(keys[pick])
+            if self.diverges is None and keys[pick] != want[n]:
+                self.diverges = n
+        if self.diverges is None and self.stop is not None:
+            self.diverges = len(self.keys)
+
+
+def _state_groups(this, other, names, prefix, step, trace_to):
+    """Projected states `this` side reaches and `other` does not, grouped by the first step of their
+    shortest witness that the other side, taking the same steps, does differently (or cannot take)."""
+    ex, model = this.ex, this.model
+    only = [k for k in this.first if k not in other.first]  # in discovery order
+    if not only:
+        return []
+    groups = {}
+    for key in only:
+        idx = this.first[key]
+        path = ex.path(idx)
+        r = Replay(this, other, path)
+        d = r.diverges
+        if d is None:  # cannot happen: the last key is not reachable on the other side
+            d = len(path) - 1
+        if r.stop == "initial":
+            action, label, kind = None, None, "initial"
+            ch = tuple(_changes(names, _closest(other, key), this.keys[path[0]]))
+        else:
+            inst = model.instances[ex.via[path[d]]]
+            action, label = inst.name, inst.label()
+            if d < len(r.keys):
+                kind = "differs"
+                ch = tuple(_changes(names, r.keys[d], this.keys[path[d]]))
+            else:
+                kind = r.stop
+                ch = ()
+        gk = (kind, action, ch)
+        g = groups.get(gk)
+        if g is None:
+            g = groups[gk] = {"kind_of_step": kind, "action": action, "changes": ch, "members": [], "_first": idx}
+        final = None
+        if len(r.keys) == len(path):
+            final = [{"slot": n, "other": x, "this": y} for n, x, y in _changes(names, r.keys[-1], key)]
+        g["members"].append({"state": _projected(model, ex.states[idx], names),
+                             "depth": len(path) - 1,
+                             "witness": [model.instances[ex.via[i]].label() for i in path[1:]],
+                             "first_different_step": d, "first_different_label": label,
+                             "same_steps_other": {"steps_taken": len(r.keys) - 1, "stopped": r.stop,
+                                                  "final_changes": final}})
+    out = []
+    for n, g in enumerate(sorted(groups.values(), key=lambda g: g["_first"]), 1):
+        idx = g.pop("_first")
+        m0 = g["members"][0]
+        out.append({"id": f"{prefix}{n}", "kind": "states", "side": this.name, "other": other.name,
+                    "action": g["action"], "step": g["kind_of_step"],
+                    "changes": [{"slot": s, "other": x, "this": y} for s, x, y in g["changes"]],
+                    "count": len(g["members"]), "members": g["members"],
+                    "witness": trace_to(model, ex, idx),
+                    "witness_first_different_step": m0["first_different_step"],
+                    "witness_same_steps_other": m0["same_steps_other"]})
+    return out
+
+
+def _closest(other, key):
+    """The other side's initial projected state with the fewest slots differing from `key`."""
+    inits = [other.keys[i] for i in range(other.ex.initial_count)]
+    return min(inits, key=lambda k: sum(x != y for x, y in zip(key, k)))
+
+
+def _transition_groups(this, other, names, prefix, step, trace_to):
+    """Projected transitions on `this` side only whose source and target `other` also reaches,
+    grouped by action, by what the step changes, and by what the same step does on the other side
+    from a state with the same projection."""
+    ex, model = this.ex, this.model
+    only = [t for t in this.edges if t not in other.edges]
+    counts = {"transitions": len(only), "transitions_between_common": 0, "transitions_into_one_sided": 0,
+              "transitions_from_one_sided": 0}
+    groups = {}
+    for t in only:
+        act, src, dst = t
+        if src not in other.first:
+            counts["transitions_from_one_sided"] += 1
+            continue
+        if dst not in other.first:
+            counts["transitions_into_one_sided"] += 1
+            continue
+        counts["transitions_between_common"] += 1
+        i, j, k = this.edges[t]
+        label = model.instances[k].label()
+        # the same step on the other side, from its first state with this projection
+        k2 = other.label_index.get(label)
+        if k2 is None:
+            other_step = ("absent",)
+        else:
+            try:
+                succ = other.model.instance_successors(k2, other.ex.states[other.first[src]])
+            except Exception:
+                succ = []
+            outs = sorted({tuple(_changes(names, src, other.keyfn(s))) for _, s in succ}, key=repr)
+            other_step = ("gives", tuple(outs)) if outs else ("disabled",)
+        ch = tuple(_changes(names, src, dst))
+        gk = (act, ch, other_step)
+        g = groups.get(gk)
+        if g is None:
+            g = groups[gk] = {"action": act, "changes": ch, "other_step": other_step, "members": [],
+                              "_first": (ex.depth_of[i], i, j, k)}
+        g["members"].append({"label": label,
+                             "from": _projected(model, ex.states[i], names),
+                             "to": _projected(model, ex.states[j], names),
+                             "depth": ex.depth_of[i] + 1})
+        g["_first"] = min(g["_first"], (ex.depth_of[i], i, j, k))
+    out = []
+    for n, g in enumerate(sorted(groups.values(), key=lambda g: g["_first"]), 1):
+        _, i, j, k = g.pop("_first")
+        witness = trace_to(model, ex, i) + [step(model, ex, j, k)]
+        os_ = g["other_step"]
+        other_step = {"result": {"gives": "steps", "disabled": "disabled", "absent": "absent"}[os_[0]]}
+        if os_[0] == "gives":
+            other_step["outcomes"] = [[{"slot": s, "from": x, "to": y} for s, x, y in o] for o in os_[1]]
+        out.append({"id": f"{prefix}{n}", "kind": "transitions", "side": this.name, "other": other.name,
+                    "action": g["action"], "count": len(g["members"]),
+                    "changes": [{"slot": s, "from": x, "to": y} for s, x, y in g["changes"]],
+                    "other_step": other_step, "members": g["members"], "witness": witness})
+    return out, counts
+
+
+def _projected(model, state, names):
+    """A projected state as nested data shaped like a trace state (projected variables only)."""
+    full = model.decode(state)
+    wanted = {n.split("[", 1)[0].split(".", 1)[0] for n in names}
+    return {v: full[v] for v in full if v in wanted}
+
+
+def _headline(data) -> str:
+    b, a = data["before"], data["after"]
+    changed = [r for r in data["invariants"] if r["changed"]]
+    if changed:
+        parts = []
+        for r in changed:
+            if r["after"]["verdict"] == "violated":
+                parts.append(f"{r['invariant']} holds before ({b['label']}) and is violated after "
+                             f"({a['label']}), in {r['after']['steps']} step(s)")
+            else:
+                parts.append(f"{r['invariant']} is violated before ({b['label']}), in {r['before']['steps']} "
+                             f"step(s), and holds after ({a['label']})")
+        return "VERDICT CHANGED: " + "; ".join(parts)
+    if not data["complete"]:
+        why = "; ".join(f"{s} stopped: {data[s]['stopped_by']}" for s in SIDES if not data[s]["complete"])
+        return f"INCOMPLETE: {why}; the diff compares only what was explored"
+    ca, cb = data["counts"]["only_after"], data["counts"]["only_before"]
+    if data["equal"]:
+        return (f"EQUAL on the projection: both sides reach the same {a['stats']['projected_states']:,} "
+                f"projected states by the same {a['stats']['projected_transitions']:,} projected transitions")
+    return (f"DIFFERENT: {ca['states']:,} projected state(s) only after ({a['label']}), "
+            f"{cb['states']:,} only before ({b['label']}); transitions {ca['transitions']:,} only after, "
+            f"{cb['transitions']:,} only before")
+
+
+# --- text ---------------------------------------------------------------------------------------------
+def _show(v) -> str:
+    from .report import show_value
+    return "-" if v is None else show_value(v)
+
+
+def _verdict_text(v) -> str:
+    if v["verdict"] == "violated":
+        return f"violated ({v['steps']} steps)"
+    return {"holds": "holds", "unknown": "not violated so far", "absent": "-"}.get(v["verdict"], v["verdict"])
+
+
+def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
+    from .report import Style, format_trace
+    style = style or Style(False)
+    b, a = data["before"], data["after"]
+    lay = data["variables"]
+    proj_lay = lay if all_vars else {k: v for k, v in lay.items() if k in data["projection"]}
+    L = []
+    head = data["headline"]
+    color = style.red if head.startswith("VERDICT") else style.yellow if not data["equal"] else style.green
+    L.append(color(head.split(":", 1)[0]) + ":" + head.split(":", 1)[1])
+    L.append(style.bold(f"mm-explorer {data['version']} diff") + f": {data['config']} (module {data['module']})")
+    w = max(len(b["label"]), len(a["label"]))
+    for s in SIDES:
+        d = data[s]
+        st = d["stats"]
+        extra = "" if d["complete"] else f"   {style.yellow('stopped: ' + str(d['stopped_by']))}"
+        L.append(f"  {s:<6}  {d['label']:<{w}}   {st['distinct_states']:,} states, {st['transitions']:,} transitions, "
+                 f"depth {st['depth']}; projected: {st['projected_states']:,} states, "
+                 f"{st['projected_transitions']:,} transitions" + extra)
+    ghost = [k for k, v in lay.items() if v.get("ghost")]
+    default = [k for k in lay if k not in ghost]
+    how = "the non-ghost variables" if data["projection"] == default else "chosen with --project"
+    L.append(f"projection: {', '.join(data['projection'])} ({how})")
+    absent_b, absent_a = set(b["actions_not_in_configuration"]), set(a["actions_not_in_configuration"])
+    if absent_b - absent_a:
+        L.append(f"actions only after: {', '.join(sorted(absent_b - absent_a))}")
+    if absent_a - absent_b:
+        L.append(f"actions only before: {', '.join(sorted(absent_a - absent_b))}")
+    # invariants
+    if data["invariants"]:
+        L.append("")
+        nw = max(len("invariant"), *(len(r["invariant"]) for r in data["invariants"]))
+        cw = max(len(b["label"]), 22)
+        L.append(style.bold(f"  {'invariant':<{nw}}   {'before: ' + b['label']:<{cw + 8}}   after: {a['label']}"))
+        for r in data["invariants"]:
+            tb, ta = _verdict_text(r["before"]), _verdict_text(r["after"])
+            line = f"  {r['invariant']:<{nw}}   {tb:<{cw + 8}}   {ta}"
+            L.append(style.red(line + "   <- changed") if r["changed"] else line)
+        for r in data["invariants"]:
+            if r["changed"]:
+                side = r["side"]
+                L.append("")
+                L.append(style.bold(f"Counterexample to {r['invariant']} {side} ({data[side]['label']}), "
+                                    f"{len(r['witness']) - 1} steps:"))
+                L.extend(format_trace(r["witness"], lay, style))
+                expr = (data.get("invariant_exprs") or {}).get(r["invariant"])
+                L.append(f"  {style.red('violated')}: {r['invariant']}" + (f"  ==  {expr}" if expr else ""))
+    # groups
+    for side, other, kind in (("after", "before", "states"), ("before", "after", "states"),
+                              ("after", "before", "transitions"), ("before", "after", "transitions")):
+        gs = [g for g in data["groups"] if g["side"] == side and g["kind"] == kind]
+        c = data["counts"]["only_" + side]
+        L.append("")
+        if kind == "states":
+            if not gs:
+                L.append(style.bold(f"States only {side} ({data[side]['label']}): none"))
+                continue
+            L.append(style.bold(f"States only {side} ({data[side]['label']}): {c['states']:,} projected state(s) "
+                                f"in {len(gs)} group(s)"))
+            L.append(style.dim(f"  grouped by the action where the shortest witness leaves the states both sides reach, "
+                               f"and by how they differ from the nearest state {other} reaches"))
+        else:
+            if not c["transitions"]:
+                L.append(style.bold(f"Transitions only {side}: none"))
+                continue
+            L.append(style.bold(f"Transitions only {side} ({data[side]['label']}): {c['transitions']:,}"))
+            L.append(f"  {c['transitions_between_common']:,} between projected states both sides reach"
+                     + (f" ({len(gs)} group(s) below)" if gs else "")
+                     + f"; {c['transitions_into_one_sided']:,} into and {c['transitions_from_one_sided']:,} out of "
+                     f"states only {side} reaches")
+        for g in gs:
+            L.append("")
+            L.extend(_format_group(g, data, proj_lay, style, format_trace))
+    return "\n".join(L) + "\n"
+
+
+def _format_group(g, data, lay, style, format_trace):
+    L = []
+    side, other = g["side"], g["other"]
+    n = g["count"]
+    if g["kind"] == "states":
+        entry = f"entered by {g['entry']}" if g["entry"] else "initial states"
+        L.append(style.bold(f"  {g['id']}  {n} state{'s' if n != 1 else ''}, {entry}") +
+                 (f"; unlike the nearest state {other} reaches:" if g["changes"] else ""))
+        width = max((len(c["slot"]) for c in g["changes"]), default=0)
+        for c in g["changes"]:
+            L.append(f"        {c['slot']:<{width}} = {style.yellow(_show(c['this']))}   ({other}: {_show(c['other'])})")
+    else:
+        L.append(style.bold(f"  {g['id']}  {g['action']}, {n} transition{'s' if n != 1 else ''} {side} only, "
+                            f"between states both sides reach") + (", changing:" if g["changes"] else ", changing nothing projected"))
+        width = max((len(c["slot"]) for c in g["changes"]), default=0)
+        for c in g["changes"]:
+            L.append(f"        {c['slot']:<{width}}   {_show(c['from'])} -> {style.yellow(_show(c['to']))}")
+    wit = g["witness"]
+    L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} steps:")
+    L.extend("    " + line for line in format_trace(wit, lay, style))
+    return L
+
+
+# --- command line ------------------------------------------------------------------------------------
+def add_diff_command(sub):
+    from .cli import add_check_args
+    p = sub.add_parser("diff", help="what one kernel (or constant setting) makes reachable that another does not",
+                       description="Explore CONFIG on two sides (--before/--after kernels, or --before-set/--after-set "
+                                   "constants) and compare the reachable states and transitions projected on "
+                                   "--project, with the shortest witness of each difference and the invariant "
+                                   "verdicts side by side. Exit 0 equal, 1 different, 2 bad input, 3 a limit stopped a side.")
+    add_check_args(p)
+    p.add_argument("--before", metavar="KERNEL", help="the before side sets KERNEL=this")
+    p.add_argument("--after", metavar="KERNEL", help="the after side sets KERNEL=this")
+    p.add_argument("--before-set", action="append", metavar="NAME=VALUE", help="a constant on the before side only (repeatable)")
+    p.add_argument("--after-set", action="append", metavar="NAME=VALUE", help="a constant on the after side only (repeatable)")
+    p.add_argument("--project", action="append", metavar="VAR[,VAR...]",
+                   help="compare only these variables (or variable groups); default: every non-ghost variable")
+    p.add_argument("--max-states", type=int, metavar="N", help="stop a side after N distinct states (exit 3)")
+    p.add_argument("--max-depth", type=int, metavar="N", help="do not explore beyond N steps (exit 3 if cut)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a side after this long (exit 3)")
+    p.add_argument("--max-memory", type=int, metavar="MIB", help="stop when resident memory reaches this (exit 3)")
+    p.add_argument("--json", metavar="FILE", help="write the diff as JSON (witnesses in the step format of result traces)")
+    p.add_argument("--all-vars", action="store_true", help="show every variable in witness traces, not only the projected ones")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the headline")
+    p.add_argument("--witness", metavar="ID", help="the group (A1, B1, TA1, TB1) or changed invariant whose witness "
+                                                  "--trace-out / --trace-json / --html draw (default: the first)")
+    p.add_argument("--trace-out", metavar="FILE", help="draw the chosen witness with Graphviz (.svg, .png, .pdf, .dot)")
+    p.add_argument("--trace-json", metavar="FILE", help="write the chosen witness as a trace document (`mm-explorer trace` re-renders it)")
+    p.add_argument("--html", metavar="FILE", help="write the chosen witness as a self-contained HTML viewer")
+    p.add_argument("--color", dest="color", action="store_true", default=None, help="colour the report")
+    p.add_argument("--no-color", dest="color", action="store_false", help="no colour")
+    p.set_defaults(run=cmd_diff)
+
+
+def cmd_diff(args, out=sys.stdout, err=sys.stderr):
+    from .cli import _patterns, _set_pairs, write_atomic
+    from .report import Style, use_color
+    common = _set_pairs(args.set)
+    sides = {}
+    for name in SIDES:
+        own = settings_from_text(getattr(args, f"{name}_set"), f"--{name}-set")
+        kernel = getattr(args, name)
+        if kernel is not None:
+            if "KERNEL" in own:
+                raise SpecError(Pos(f"<--{name} {kernel}>", 1, 1), f"--{name} {kernel} and --{name}-set KERNEL=... both set KERNEL")
+            own = {"KERNEL": settings_from_text([f"KERNEL={kernel}"], f"--{name}")["KERNEL"], **own}
+        sides[name] = own
+    if not sides["before"] and not sides["after"]:
+        raise SpecError(None, "nothing to compare: give --before/--after KERNEL or --before-set/--after-set NAME=VALUE")
+    for k in ("max_states", "max_depth", "max_memory", "timeout"):
+        v = getattr(args, k)
+        if v is not None and v < 0:
+            raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
+    if (args.trace_out or args.trace_json or args.html) and not _render_available():
+        raise SpecError(None, "--trace-out, --trace-json and --html need explorer.render, which is not installed")
+    if args.trace_out:
+        from .render import output
+        if not output.diagram_suffix_ok(args.trace_out):
+            raise SpecError(None, f"--trace-out {args.trace_out}: the file name must end in .svg, .png, .pdf or .dot")
+    project = [x.strip() for item in (args.project or []) for x in item.split(",") if x.strip()] or None
+    limits = {"max_states": args.max_states, "max_depth": args.max_depth, "timeout": args.timeout,
+              "max_memory": args.max_memory}
+    d = compare(args.config, sides["before"], sides["after"], common, _patterns(args.action, "--action"),
+                _patterns(args.invariant, "--invariant"), project, limits)
+    if args.json:
+        write_atomic(args.json, d.to_json())
+    if args.trace_out or args.trace_json or args.html:
+        _write_witness(d, args, err)
+    if args.quiet:
+        out.write(d.data["headline"] + "\n")
+    else:
+        out.write(d.text(Style(use_color(out, args.color)), all_vars=args.all_vars))
+    return d.exit_code
+
+
+def _render_available():
+    try:
+        import explorer.render  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def witness_document(d: Diff, ident=None) -> dict:
+    """A result-shaped document for one witness, which the renderers draw like a counterexample."""
+    data = d.data
+    if ident is None:
+        changed = [r for r in data["invariants"] if r["changed"]]
+        item = changed[0] if changed else (data["groups"][0] if data["groups"] else None)
+    else:
+        item = d.witness(ident)
+        if item is None:
+            ids = [g["id"] for g in data["groups"]] + [r["invariant"] for r in data["invariants"] if r["changed"]]
+            raise SpecError(None, f"--witness {ident}: no such group" + did_you_mean(ident, ids)
+                            + (f"; the diff has: {', '.join(ids)}" if ids else "; the two sides do not differ"))
+    if item is None:
+        return None
+    side = item["side"]
+    doc = {"tool": "mm-explorer", "version": __version__, "spec": data["spec"], "config": data["config"],
+           "module": data["module"], "constants": data[side]["constants"], "variables": data["variables"],
+           "invariant_exprs": data.get("invariant_exprs") or {}, "trace": item["witness"]}
+    if "invariant" in item:
+        doc.update(verdict="violation", invariant=item["invariant"],
+                   message=f"invariant {item['invariant']} is violated {side} ({data[side]['label']}) "
+                           f"after {len(item['witness']) - 1} step(s)")
+    else:
+        what = "reaches a projected state" if item["kind"] == "states" else f"takes a {item['action']} step"
+        doc.update(verdict="witness", invariant=None,
+                   message=f"{item['id']}: the {side} side ({data[side]['label']}) {what} that the "
+                           f"{item['other']} side ({data[item['other']]['label']}) does not")
+    return doc
+
+
+def _write_witness(d, args, err):
+    from .render.commands import write_outputs
+    doc = witness_document(d, args.witness)
+    if doc is None:
+        err.write("note: no witness to write: the two sides do not differ\n")
+        return
+    write_outputs(doc, err, diagram=args.trace_out, trace_json=args.trace_json, html=args.html,
+                  all_vars=args.all_vars)
+
+
+def _register():
+    from .cli import register
+    register(add_diff_command)
+
+
+_register()
