@@ -103,6 +103,22 @@ def _check_keys(d, allowed, what):
             raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")
 
 
+def _entry(name, key, val, kpos, cont, main, extra, what):
+    """A named entry written either as its main text alone or as a mapping {main: ..., extra...}.
+
+    Returns (text, position of the text, {extra key: string value})."""
+    pos = pos_of(cont, key)
+    info = {k: "" for k in extra}
+    if isinstance(val, LDict):
+        _check_keys(val, (main,) + tuple(extra), f"{what} {name}")
+        info = {k: str(val.get(k) or "") for k in extra}
+        pos = pos_of(val, main, kpos)
+        val = val.get(main)
+    if val is None:
+        raise SpecError(kpos, f"{what} {name} needs {'an expression' if main == 'expr' else 'a ' + main}")
+    return val, pos, info
+
+
 class Model:
     """A compiled model: slot layout, initial states, successor function and invariants."""
 
@@ -769,15 +785,8 @@ class Loader:
         m = self.m
         for name, (key, val, kpos, cont) in sec.items():
             _, params = parse_head(key, kpos, "definition")
-            doc = ""
-            pos = pos_of(cont, key)
-            if isinstance(val, LDict):
-                _check_keys(val, ("expr", "doc"), f"definition {name}")
-                doc = str(val.get("doc") or "")
-                pos = pos_of(val, "expr", kpos)
-                val = val.get("expr")
-            if val is None:
-                raise SpecError(kpos, f"definition {name} needs an expression")
+            val, pos, info = _entry(name, key, val, kpos, cont, "expr", ("doc",), "definition")
+            doc = info["doc"]
             self.check_name_free(name, kpos, "definition")
             sn = Snippet(val, pos, f"definition {name}")
             m.definitions[name] = Definition(name, params, sn, sn.parse_expr(), doc)
@@ -786,16 +795,8 @@ class Loader:
         m = self.m
         for name, (key, val, kpos, cont) in sec.items():
             _, params = parse_head(key, kpos, "procedure")
-            source = doc = ""
-            pos = pos_of(cont, key)
-            if isinstance(val, LDict):
-                _check_keys(val, ("body", "source", "doc"), f"procedure {name}")
-                source = str(val.get("source") or "")
-                doc = str(val.get("doc") or "")
-                pos = pos_of(val, "body", kpos)
-                val = val.get("body")
-            if val is None:
-                raise SpecError(kpos, f"procedure {name} needs a body")
+            val, pos, info = _entry(name, key, val, kpos, cont, "body", ("source", "doc"), "procedure")
+            source, doc = info["source"], info["doc"]
             self.check_name_free(name, kpos, "procedure")
             sn = Snippet(val, pos, f"procedure {name}")
             m.procedures[name] = Procedure(name, params, sn, sn.parse_stmts(), source, doc)
@@ -812,13 +813,8 @@ class Loader:
     def check_assumptions(self, sec):
         m = self.m
         for name, (key, val, kpos, cont) in sec.items():
-            message = f"assumption {name} does not hold"
-            pos = pos_of(cont, key)
-            if isinstance(val, LDict):
-                _check_keys(val, ("expr", "message"), f"assumption {name}")
-                message = str(val.get("message") or message)
-                pos = pos_of(val, "expr", kpos)
-                val = val.get("expr")
+            val, pos, info = _entry(name, key, val, kpos, cont, "expr", ("message",), "assumption")
+            message = info["message"] or f"assumption {name} does not hold"
             sn = Snippet(val, pos, f"assumption {name}")
             r = self.comp.bool_value(sn.parse_expr(), Scope(), sn, "state")
             if not r.isconst:
@@ -888,15 +884,8 @@ class Loader:
                 if not any(fnmatch.fnmatchcase(n, str(pat)) for n in sec):
                     raise SpecError(pos, f"no invariant matches '{pat}'" + did_you_mean(pat, sec))
         for name, (key, val, kpos, cont) in sec.items():
-            doc = ""
-            pos = pos_of(cont, key)
-            if isinstance(val, LDict):
-                _check_keys(val, ("expr", "doc"), f"invariant {name}")
-                doc = str(val.get("doc") or "")
-                pos = pos_of(val, "expr", kpos)
-                val = val.get("expr")
-            if val is None:
-                raise SpecError(kpos, f"invariant {name} needs an expression")
+            val, pos, info = _entry(name, key, val, kpos, cont, "expr", ("doc",), "invariant")
+            doc = info["doc"]
             sn = Snippet(val, pos, f"invariant {name}")
             inv = Invariant(name, sn, sn.parse_expr(), doc, kpos)
             if self.selected(name, self.invariant_filter) and self.reach is None:
