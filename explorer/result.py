@@ -41,6 +41,11 @@ class Result:
         return {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "deadlock": EXIT_VIOLATION,
                 "incomplete": EXIT_INCOMPLETE, "error": EXIT_BAD_INPUT}[v]
 
+    def graph(self):
+        """The state graph (networkx MultiDiGraph); needs check(..., keep_graph=True)."""
+        from .graph import state_graph
+        return state_graph(self.exploration.model, self.exploration)
+
     def to_json(self, timings=True) -> str:
         data = self.data
         if not timings:

@@ -62,3 +62,19 @@ def test_cli_done_when(cli):
     r = cli("check", SPEC, "--set", "P=2", "--set", "V=3", "--set", "BUGGY=true")
     assert r.code == 1
     assert "Counterexample to NoLostWrite (3 steps)" in r.out
+
+
+def test_state_graph_has_one_node_per_state_and_one_edge_per_transition(tmp_path, cli):
+    # dirtybits (1,1): 22 states and 73 rules fired according to rumur (SPIN: 74 = 73 + 1)
+    r = explorer.check(explorer.load(SPEC, {"P": 1, "V": 1}), keep_graph=True)
+    g = r.graph()
+    assert g.number_of_nodes() == 22
+    assert g.number_of_edges() == 73
+    assert sum(1 for _, d in g.nodes(data=True) if d["initial"]) == 1
+    assert {d["action"] for _, _, d in g.edges(data=True)} == {
+        "ReadFault", "WriteFault", "Store", "MprotectRO", "MprotectRW", "Writeback", "Zap", "Evict"}
+    out = tmp_path / "g.graphml"
+    assert cli("check", SPEC, "--set", "P=1", "--set", "V=1", "--graph", out, "-q").code == 0
+    import networkx as nx
+    h = nx.read_graphml(out)
+    assert h.number_of_nodes() == 22 and h.number_of_edges() == 73
