@@ -12,13 +12,16 @@ own state, not the history the invariants keep), and compares
   (or a vanished) step. Transitions into or out of a one-sided state are counted, not listed:
   they are how the one-sided states are entered and left.
 
-One-sided states are grouped by the action at which their shortest witness leaves the states both
-sides reach (its "entry": for a kernel change, usually the code path the change touched) and by
-the slots in which they differ from the nearest state (fewest differing slots) that the other
-side reaches; one-sided transitions by action and by the slots the step changes. Every group has
-the shortest witness on the side where it exists (breadth-first parent pointers), in the step
-format of a result's trace. Invariant verdicts are compared side by side; a verdict that changes
-is the headline.
+One-sided states are grouped by the first step of their shortest witness that the other side,
+taking the same action instances from the same initial state, does differently (or cannot take),
+and by what it does differently there: the projected slots in which the two sides' states differ
+after that step. For a kernel change this names the code path the change touched and what it now
+does ("uffdio_continue leaves pte[0][0].dirty TRUE, before: FALSE"), however long the witness
+goes on afterwards. One-sided transitions between states both sides reach are grouped by action,
+by what the step changes and by what the same step does on the other side from a state with the
+same projection. Every group has the shortest witness on the side where it exists (breadth-first
+parent pointers), in the step format of a result's trace. Invariant verdicts (or the answers of
+`--reach` targets) are compared side by side; a verdict that changes is the headline.
 
 Exit codes: 0 the sides are equal on the projection (and no verdict changes), 1 they differ,
 2 bad input, 3 a limit stopped either side (what was explored is still compared).
@@ -31,7 +34,8 @@ import sys
 from operator import itemgetter
 
 from . import __version__
-from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, EvalError, Pos, SpecError, did_you_mean
+from .errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, EvalError, Pos, SpecError, did_you_mean
+from .result import layout, step, trace_to
 
 SCHEMA = "mm-explorer/diff/1"
 SIDES = ("before", "after")
@@ -126,6 +130,8 @@ class Side:
         self.label = ""
         self.ex = None
         self.keys = None  # projected key per state index (in the common slot-name order)
+        self.keyfn = None  # state tuple -> projected key
+        self.label_index = None  # instance label -> instance index
         self.first = None  # key -> first state index with that projection (BFS: shortest)
         self.edges = None  # (action name, src key, dst key) -> (i, j, k), first (shortest) occurrence
         self.verdicts = None  # invariant name -> dict
@@ -150,7 +156,6 @@ def _explore(problem, limits, progress=None):
 
 def _verdicts(side) -> dict:
     """Per invariant: the first violating state in BFS order (a shortest counterexample), or none."""
-    from .result import trace_to
     m, ex = side.model, side.ex
     fns = [m.invariant_fn(i) for i in range(len(m.invariant_list))]
     first = {}
@@ -167,11 +172,15 @@ def _verdicts(side) -> dict:
         raise SpecError(pos, f"the {side.name} side ({side.label}): runtime error in an invariant: {e.message}") from None
     out = {}
     for i, inv in enumerate(m.invariant_list):
+        target = bool(getattr(inv, "reach", False))  # a witness query: `not target` fails = reached
         if i in first:
             tr = trace_to(m, ex, first[i])
-            out[inv.name] = {"verdict": "violated", "steps": len(tr) - 1, "trace": tr}
+            out[inv.name] = {"verdict": "reachable" if target else "violated", "steps": len(tr) - 1, "trace": tr}
+        elif ex.complete:
+            out[inv.name] = {"verdict": "unreachable" if target else "holds"}
         else:
-            out[inv.name] = {"verdict": "holds" if ex.complete else "unknown"}
+            out[inv.name] = {"verdict": "unknown"}
+        out[inv.name]["kind"] = "target" if target else "invariant"
     return out
 
 
@@ -217,11 +226,12 @@ class Diff:
 
 
 def compare(config, before=None, after=None, common=None, actions=None, invariants=None, project=None,
-            limits=None, progress=None) -> Diff:
+            limits=None, progress=None, reach=None) -> Diff:
     """Explore `config` with the constants `common` plus `before` on one side and plus `after` on
     the other ({NAME: value} or {NAME: (value, Pos)}), and compare them projected on `project`
     (variable or group names; default: the non-ghost variables). `limits`: max_states,
-    max_depth, timeout, max_memory, per side. Raises SpecError on bad input."""
+    max_depth, timeout, max_memory, per side. `reach`: target expressions compared instead of the
+    invariants (reachable on each side or not). Raises SpecError on bad input."""
     from . import load
     before = _plain_settings(before)
     after = _plain_settings(after)
@@ -232,7 +242,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
         settings.update(own)
         label = ", ".join(f"{k}={show_const(_unwrap(v[0]))}" for k, v in own.items()) or "the config as given"
         try:
-            problem = load(config, settings, actions, invariants)
+            problem = load(config, settings, actions, invariants, reach=reach)
         except SpecError as e:
             raise SpecError(e.pos, f"the {name} side ({label}): {e.message}") from None
         sides[name] = Side(name, problem, own)
@@ -266,6 +276,8 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
             where = [pos.get(x) for x in names]
             raw = p.key
             key = (lambda st, raw=raw, where=where: tuple(None if i is None else raw(st)[i] for i in where))
+        s.keyfn = key
+        s.label_index = {inst.label(): i for i, inst in enumerate(s.model.instances)}
         s.keys = [key(st) for st in s.ex.states]
         s.first = {}
         for i, k in enumerate(s.keys):
@@ -287,7 +299,6 @@ def _unwrap(v):
 
 
 def _build(config, sides, proj_vars, names) -> dict:
-    from .result import layout, step, trace_to
     b, a = sides["before"], sides["after"]
     lay = layout(a.model)
     data = {
@@ -315,22 +326,25 @@ def _build(config, sides, proj_vars, names) -> dict:
     inv_rows = []
     for name in dict.fromkeys(list(b.verdicts) + list(a.verdicts)):
         vb, va = b.verdicts.get(name), a.verdicts.get(name)
-        row = {"invariant": name, "before": _verdict_brief(vb), "after": _verdict_brief(va)}
+        row = {"invariant": name, "kind": (vb or va)["kind"], "before": _verdict_brief(vb), "after": _verdict_brief(va)}
+        if row["kind"] == "target":
+            row["expr"] = getattr(a.model.invariants.get(name) or b.model.invariants.get(name), "target_text", "")
         definite = vb is not None and va is not None and "unknown" not in (vb["verdict"], va["verdict"])
         row["changed"] = bool(definite and vb["verdict"] != va["verdict"])
         if row["changed"]:
-            bad = "after" if va["verdict"] == "violated" else "before"
+            bad = "after" if va["verdict"] in ("violated", "reachable") else "before"
             row["side"] = bad
             row["witness"] = (va if bad == "after" else vb)["trace"]
         inv_rows.append(row)
     data["invariants"] = inv_rows
-    data["invariant_exprs"] = {inv.name: " ".join(inv.sn.text.split()) for inv in a.model.invariant_list}
+    data["invariant_exprs"] = {inv.name: " ".join(inv.sn.text.split()) for inv in a.model.invariant_list
+                               if not getattr(inv, "reach", False)}
     # states and transitions on one side only
     groups = []
     counts = {}
     for this, other, prefix in ((a, b, "A"), (b, a, "B")):
-        sg = _state_groups(this, other, names, prefix, step, trace_to)
-        tg, tcounts = _transition_groups(this, other, names, "T" + prefix, step, trace_to)
+        sg = _state_groups(this, other, names, prefix)
+        tg, tcounts = _transition_groups(this, other, names, "T" + prefix)
         groups.extend(sg)
         groups.extend(tg)
         counts[this.name] = {"states": sum(g["count"] for g in sg), "state_groups": len(sg), **tcounts,
@@ -407,7 +421,7 @@ class Replay:
             self.diverges = len(self.keys)
 
 
-def _state_groups(this, other, names, prefix, step, trace_to):
+def _state_groups(this, other, names, prefix):
     """Projected states `this` side reaches and `other` does not, grouped by the first step of their
     shortest witness that the other side, taking the same steps, does differently (or cannot take)."""
     ex, model = this.ex, this.model
@@ -420,9 +434,11 @@ def _state_groups(this, other, names, prefix, step, trace_to):
         path = ex.path(idx)
         r = Replay(this, other, path)
         d = r.diverges
-        if d is None:  # cannot happen: the last key is not reachable on the other side
-            d = len(path) - 1
-        if r.stop == "initial":
+        if d is None:
+            # the same steps reach the same projected state on the other side, which had not
+            # explored it when a limit stopped it
+            action, label, kind, ch = None, None, "unexplored", ()
+        elif r.stop == "initial":
             action, label, kind = None, None, "initial"
             ch = tuple(_changes(names, _closest(other, key), this.keys[path[0]]))
         else:
@@ -467,7 +483,7 @@ def _closest(other, key):
     return min(inits, key=lambda k: sum(x != y for x, y in zip(key, k)))
 
 
-def _transition_groups(this, other, names, prefix, step, trace_to):
+def _transition_groups(this, other, names, prefix):
     """Projected transitions on `this` side only whose source and target `other` also reaches,
     grouped by action, by what the step changes, and by what the same step does on the other side
     from a state with the same projection."""
@@ -537,12 +553,16 @@ def _headline(data) -> str:
     if changed:
         parts = []
         for r in changed:
-            if r["after"]["verdict"] == "violated":
+            if r["kind"] == "target":
+                on, off = ("after", "before") if r["after"]["verdict"] == "reachable" else ("before", "after")
+                parts.append(f"{_target(r['invariant'])} is unreachable {off} ({data[off]['label']}) and reachable "
+                             f"{on} ({data[on]['label']}), in {_steps(r[on]['steps'])}")
+            elif r["after"]["verdict"] == "violated":
                 parts.append(f"{r['invariant']} holds before ({b['label']}) and is violated after "
-                             f"({a['label']}), in {r['after']['steps']} step(s)")
+                             f"({a['label']}), in {_steps(r['after']['steps'])}")
             else:
-                parts.append(f"{r['invariant']} is violated before ({b['label']}), in {r['before']['steps']} "
-                             f"step(s), and holds after ({a['label']})")
+                parts.append(f"{r['invariant']} is violated before ({b['label']}), in "
+                             f"{_steps(r['before']['steps'])}, and holds after ({a['label']})")
         return "VERDICT CHANGED: " + "; ".join(parts)
     if not data["complete"]:
         why = "; ".join(f"{s} stopped: {data[s]['stopped_by']}" for s in SIDES if not data[s]["complete"])
@@ -557,15 +577,25 @@ def _headline(data) -> str:
 
 
 # --- text ---------------------------------------------------------------------------------------------
+def _steps(n) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
+def _target(name) -> str:
+    return "the target" if name == "target" else f"target {name}"
+
+
 def _show(v) -> str:
     from .report import show_value
     return "-" if v is None else show_value(v)
 
 
-def _verdict_text(v) -> str:
-    if v["verdict"] == "violated":
-        return f"violated ({v['steps']} steps)"
-    return {"holds": "holds", "unknown": "not violated so far", "absent": "-"}.get(v["verdict"], v["verdict"])
+def _verdict_text(v, kind="invariant") -> str:
+    if v["verdict"] in ("violated", "reachable"):
+        return f"{v['verdict']} ({_steps(v['steps'])})"
+    if v["verdict"] == "unknown":
+        return "not reached so far" if kind == "target" else "not violated so far"
+    return {"absent": "-"}.get(v["verdict"], v["verdict"])
 
 
 def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
@@ -599,22 +629,35 @@ def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
     # invariants
     if data["invariants"]:
         L.append("")
-        nw = max(len("invariant"), *(len(r["invariant"]) for r in data["invariants"]))
+        kinds = {r["kind"] for r in data["invariants"]}
+        title = {"invariant": "invariant", "target": "reach target"}.get(next(iter(kinds)), "invariant") \
+            if len(kinds) == 1 else "invariant or target"
+        nw = max(len(title), *(len(r["invariant"]) for r in data["invariants"]))
         cw = max(len(b["label"]), 22)
-        L.append(style.bold(f"  {'invariant':<{nw}}   {'before: ' + b['label']:<{cw + 8}}   after: {a['label']}"))
+        L.append(style.bold(f"  {title:<{nw}}   {'before: ' + b['label']:<{cw + 8}}   after: {a['label']}"))
         for r in data["invariants"]:
-            tb, ta = _verdict_text(r["before"]), _verdict_text(r["after"])
+            tb, ta = _verdict_text(r["before"], r["kind"]), _verdict_text(r["after"], r["kind"])
             line = f"  {r['invariant']:<{nw}}   {tb:<{cw + 8}}   {ta}"
             L.append(style.red(line + "   <- changed") if r["changed"] else line)
+        shown = []
         for r in data["invariants"]:
             if r["changed"]:
                 side = r["side"]
                 L.append("")
-                L.append(style.bold(f"Counterexample to {r['invariant']} {side} ({data[side]['label']}), "
-                                    f"{len(r['witness']) - 1} steps:"))
-                L.extend(format_trace(r["witness"], lay, style))
-                expr = (data.get("invariant_exprs") or {}).get(r["invariant"])
-                L.append(f"  {style.red('violated')}: {r['invariant']}" + (f"  ==  {expr}" if expr else ""))
+                what = f"Witness of {_target(r['invariant'])}" if r["kind"] == "target" else f"Counterexample to {r['invariant']}"
+                head = f"{what} {side} ({data[side]['label']}), {_steps(len(r['witness']) - 1)}"
+                same = next((name for name, w in shown if w == r["witness"]), None)
+                if same:
+                    L.append(style.bold(head) + f": the same steps as for {same} above")
+                else:
+                    L.append(style.bold(head + ":"))
+                    L.extend(format_trace(r["witness"], lay, style))
+                    shown.append((r["invariant"], r["witness"]))
+                if r["kind"] == "target":
+                    L.append(f"  {style.red('reached')}: {r['invariant']}  ==  {r.get('expr', '')}")
+                else:
+                    expr = (data.get("invariant_exprs") or {}).get(r["invariant"])
+                    L.append(f"  {style.red('violated')}: {r['invariant']}" + (f"  ==  {expr}" if expr else ""))
     # groups
     for side, other, kind in (("after", "before", "states"), ("before", "after", "states"),
                               ("after", "before", "transitions"), ("before", "after", "transitions")):
@@ -627,11 +670,11 @@ def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
                 continue
             L.append(style.bold(f"States only {side} ({data[side]['label']}): {c['states']:,} projected state(s) "
                                 f"in {len(gs)} group(s)"))
-            L.append(style.dim(f"  grouped by the action where the shortest witness leaves the states both sides reach, "
-                               f"and by how they differ from the nearest state {other} reaches"))
+            L.append(style.dim(f"  grouped by the first step of their shortest witness that {other}, taking the same "
+                               f"steps, does differently, and by what it does differently"))
         else:
             if not c["transitions"]:
-                L.append(style.bold(f"Transitions only {side}: none"))
+                L.append(style.bold(f"Transitions only {side} ({data[side]['label']}): none"))
                 continue
             L.append(style.bold(f"Transitions only {side} ({data[side]['label']}): {c['transitions']:,}"))
             L.append(f"  {c['transitions_between_common']:,} between projected states both sides reach"
@@ -644,26 +687,66 @@ def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
     return "\n".join(L) + "\n"
 
 
+def _slot_lines(changes, a, b, fmt, style):
+    width = max((len(c["slot"]) for c in changes), default=0)
+    return [fmt(c["slot"].ljust(width), _show(c[a]), style.yellow(_show(c[b]))) for c in changes]
+
+
+def _inline(changes, a, b):
+    return ", ".join(f"{c['slot']} {_show(c[a])} -> {_show(c[b])}" for c in changes) or "no projected change"
+
+
 def _format_group(g, data, lay, style, format_trace):
     L = []
     side, other = g["side"], g["other"]
     n = g["count"]
-    if g["kind"] == "states":
-        entry = f"entered by {g['entry']}" if g["entry"] else "initial states"
-        L.append(style.bold(f"  {g['id']}  {n} state{'s' if n != 1 else ''}, {entry}") +
-                 (f"; unlike the nearest state {other} reaches:" if g["changes"] else ""))
-        width = max((len(c["slot"]) for c in g["changes"]), default=0)
-        for c in g["changes"]:
-            L.append(f"        {c['slot']:<{width}} = {style.yellow(_show(c['this']))}   ({other}: {_show(c['other'])})")
-    else:
-        L.append(style.bold(f"  {g['id']}  {g['action']}, {n} transition{'s' if n != 1 else ''} {side} only, "
-                            f"between states both sides reach") + (", changing:" if g["changes"] else ", changing nothing projected"))
-        width = max((len(c["slot"]) for c in g["changes"]), default=0)
-        for c in g["changes"]:
-            L.append(f"        {c['slot']:<{width}}   {_show(c['from'])} -> {style.yellow(_show(c['to']))}")
     wit = g["witness"]
-    L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} steps:")
-    L.extend("    " + line for line in format_trace(wit, lay, style))
+    plural = "s" if n != 1 else ""
+    if g["kind"] == "states":
+        if g["step"] == "initial":
+            L.append(style.bold(f"  {g['id']}  {n} state{plural} from an initial state {other} does not have") +
+                     (f"; unlike {other}'s closest one:" if g["changes"] else ""))
+            L.extend(_slot_lines(g["changes"], "other", "this",
+                                 lambda s, x, y: f"        {s} = {y}   ({other}: {x})", style))
+        elif g["step"] == "differs":
+            L.append(style.bold(f"  {g['id']}  {n} state{plural}; first step that {other} does differently: "
+                                f"{g['action']}, which {side} leaves with"))
+            L.extend(_slot_lines(g["changes"], "other", "this",
+                                 lambda s, x, y: f"        {s} = {y}   ({other}: {x})", style))
+        elif g["step"] == "unexplored":
+            L.append(style.bold(f"  {g['id']}  {n} state{plural} that {other} reaches by the same steps, but had not "
+                                f"explored when its limit stopped it"))
+        else:
+            why = "not enabled there" if g["step"] == "disabled" else f"no such action in the {other} configuration"
+            L.append(style.bold(f"  {g['id']}  {n} state{plural}; first step that {other}, taking the same steps, "
+                                f"cannot take: {g['action']}") + f" ({why})")
+        d = g.get("witness_first_different_step")
+        L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} step{'s' if len(wit) != 2 else ''}"
+                 + (f", step {d} is the first that differs:" if d else ":"))
+        L.extend("    " + line for line in format_trace(wit, lay, style))
+        same = g.get("witness_same_steps_other") or {}
+        final = same.get("final_changes")
+        if final is not None and g["step"] == "differs" and \
+                [(c["slot"], c["other"], c["this"]) for c in final] != [(c["slot"], c["other"], c["this"]) for c in g["changes"]]:
+            L.append(f"      taking the same {_steps(len(wit) - 1)}, {other} ends with " + ", ".join(
+                f"{c['slot']} = {_show(c['other'])} ({side}: {_show(c['this'])})" for c in final))
+        elif final is None and same.get("stopped") in ("disabled", "absent") and g["step"] == "differs":
+            L.append(f"      {other} cannot take step {same['steps_taken'] + 1} of these steps "
+                     f"({'not enabled' if same['stopped'] == 'disabled' else 'no such action there'})")
+    else:
+        L.append(style.bold(f"  {g['id']}  {g['action']}: {n} transition{plural} only {side}, between states both "
+                            f"sides reach") + (", changing:" if g["changes"] else ", changing nothing projected"))
+        L.extend(_slot_lines(g["changes"], "from", "to", lambda s, x, y: f"        {s}   {x} -> {y}", style))
+        os_ = g["other_step"]
+        if os_["result"] == "steps":
+            outs = "; or ".join(_inline(o, "from", "to") for o in os_["outcomes"])
+            L.append(f"      {other}, the same step from the same projected state: {outs}")
+        elif os_["result"] == "disabled":
+            L.append(f"      {other}, the same step is not enabled in the same projected state")
+        else:
+            L.append(f"      {other} has no such step")
+        L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} step{'s' if len(wit) != 2 else ''}:")
+        L.extend("    " + line for line in format_trace(wit, lay, style))
     return L
 
 
@@ -680,6 +763,8 @@ def add_diff_command(sub):
     p.add_argument("--after", metavar="KERNEL", help="the after side sets KERNEL=this")
     p.add_argument("--before-set", action="append", metavar="NAME=VALUE", help="a constant on the before side only (repeatable)")
     p.add_argument("--after-set", action="append", metavar="NAME=VALUE", help="a constant on the after side only (repeatable)")
+    p.add_argument("--reach", action="append", metavar="EXPR",
+                   help="a target condition whose reachability is compared (instead of the invariants; repeatable)")
     p.add_argument("--project", action="append", metavar="VAR[,VAR...]",
                    help="compare only these variables (or variable groups); default: every non-ghost variable")
     p.add_argument("--max-states", type=int, metavar="N", help="stop a side after N distinct states (exit 3)")
@@ -728,7 +813,7 @@ def cmd_diff(args, out=sys.stdout, err=sys.stderr):
     limits = {"max_states": args.max_states, "max_depth": args.max_depth, "timeout": args.timeout,
               "max_memory": args.max_memory}
     d = compare(args.config, sides["before"], sides["after"], common, _patterns(args.action, "--action"),
-                _patterns(args.invariant, "--invariant"), project, limits)
+                _patterns(args.invariant, "--invariant"), project, limits, reach=args.reach)
     if args.json:
         write_atomic(args.json, d.to_json())
     if args.trace_out or args.trace_json or args.html:
@@ -766,10 +851,14 @@ def witness_document(d: Diff, ident=None) -> dict:
     doc = {"tool": "mm-explorer", "version": __version__, "spec": data["spec"], "config": data["config"],
            "module": data["module"], "constants": data[side]["constants"], "variables": data["variables"],
            "invariant_exprs": data.get("invariant_exprs") or {}, "trace": item["witness"]}
-    if "invariant" in item:
+    if "invariant" in item and item["kind"] == "target":
+        doc.update(verdict="reachable", invariant=item["invariant"],
+                   message=f"{_target(item['invariant'])} is reachable {side} ({data[side]['label']}) "
+                           f"in {_steps(len(item['witness']) - 1)}, and not on the other side")
+    elif "invariant" in item:
         doc.update(verdict="violation", invariant=item["invariant"],
                    message=f"invariant {item['invariant']} is violated {side} ({data[side]['label']}) "
-                           f"after {len(item['witness']) - 1} step(s)")
+                           f"after {_steps(len(item['witness']) - 1)}")
     else:
         what = "reaches a projected state" if item["kind"] == "states" else f"takes a {item['action']} step"
         doc.update(verdict="witness", invariant=None,
