@@ -18,6 +18,8 @@ from .types import (ANY, BOOL, INT, SetInfo, T, TAny, TArr, TBool, TInt, TList, 
                     TSym, compatible, kind)
 
 BUILTINS = ("all", "any", "sum", "len", "min", "max", "implies", "range")
+MAX_SET = 4096  # elements of one set (loops over sets are unrolled when compiled)
+MAX_CODE = 4_000_000  # characters of generated code for one model
 
 
 # ----------------------------------------------------------------------------------------------
@@ -541,6 +543,8 @@ class Compiler:
             if not 1 <= len(args) <= 2 or not all(a.isconst and isinstance(a.const, int) for a in args):
                 raise sn.error(node, "range() takes one or two constant integers")
             lo, hi = (0, args[0].const) if len(args) == 1 else (args[0].const, args[1].const)
+            if hi - lo > MAX_SET:
+                raise sn.error(node, f"range() of {hi - lo} elements: sets hold at most {MAX_SET} (every loop over a set is unrolled)")
             return SetInfo(f"range({lo}, {hi})", range(lo, hi), TInt(lo, max(lo, hi - 1)), str)
         v = self.value(node, scope, sn, st)
         if v.isconst and isinstance(v.const, SetInfo):

@@ -733,6 +733,8 @@ class Loader:
             var = VarInfo(name, elem, sets, base, kpos, doc=str(val.get("doc") or ""), ghost=bool(val.get("ghost", False)),
                           group=str(val["group"]) if val.get("group") is not None else None)
             base += var.size
+            if base > 1_000_000:
+                raise SpecError(kpos, f"variable {name} brings the state to {base:,} slots; a state holds at most 1,000,000")
             m.variables[name] = var
             if "init" in val:
                 self.var_inits.append((var, val["init"], pos_of(val, "init")))
@@ -982,6 +984,10 @@ class Loader:
                 lines.append(f"    return bool({v.src(m)})")
                 m.probes.append((inv.name, ast.unparse(premise), j))
         m.source_code = "\n".join(lines) + "\n"
+        from .compiler import MAX_CODE
+        if len(m.source_code) > MAX_CODE:
+            raise SpecError(self.config_pos, f"the compiled model is {len(m.source_code):,} characters of code, more than "
+                            f"{MAX_CODE:,}: nested loops over large sets unroll into too much code; use smaller constants")
         ns = dict(RUNTIME)
         for i, obj in enumerate(m.runtime):
             ns[f"_K{i}"] = obj

@@ -188,3 +188,24 @@ def test_runtime_division_by_zero_and_index(cli, spec):
     r = explorer.check(explorer.load(p, None, [("Inc", None), ("Idx", None)]))
     assert r.verdict == "error" and "out of range" in r.error["message"]
     assert len(r.trace) == 5
+
+
+def test_unknown_set_and_type_in_declarations(cli, spec):
+    p = spec("sets: {PAGES: range(2)}\nvariables:\n  x: {type: bool, over: [PAGE]}\n")
+    msg = refused(cli, p)
+    assert at(3, 26) in msg and "unknown set 'PAGE'" in msg and "did you mean 'PAGES'" in msg
+    p = spec("types: {Pte: {dirty: bool}}\nvariables:\n  x: {type: Ptee}\n")
+    msg = refused(cli, p)
+    assert at(3, 13) in msg and "unknown type 'Ptee'" in msg and "did you mean 'Pte'" in msg
+
+
+def test_unknown_invariant_on_the_command_line(cli, spec):
+    p = spec("variables: {x: bool}\ninvariants:\n  Safe: not x\n")
+    msg = refused(cli, p, "--invariant", "Saf")
+    assert "no invariant matches 'Saf'" in msg and "did you mean 'Safe'" in msg
+
+
+def test_huge_sets_are_refused_before_unrolling(cli, spec):
+    p = spec("variables: {x: bool}\ninvariants:\n  I: all(x or not x for i in range(99999999))\n")
+    msg = refused(cli, p)
+    assert at(3, 30) in msg and "at most 4096" in msg
