@@ -327,6 +327,46 @@ SPECS = {
         invariants:
           OneBusy: sum(1 for c in CPUS if st[c] == busy) <= 1
     """,
+    "procedure_returns": """
+        module: pr
+        sets: {P: range(2)}
+        constants: {RET: [write, nopage]}
+        variables: {x: {type: int, min: 0, max: 2}, w: bool, cow: bool}
+        procedures:
+          do_wp_page(reuse): |
+            if reuse:
+                w = not w
+                return 'write'
+            either:
+                return 'nopage'
+            or:
+                x = min(x + 1, 2)
+            return 'write'
+        actions:
+          Fault:
+            params: {p: P}
+            effect: |
+              ret = do_wp_page(p == 1)
+              if ret == 'write':
+                  cow = not cow
+        invariants:
+          Fine: x <= 2
+    """,
+    "constant_records_at_run_time": """
+        module: cr
+        constants:
+          VMAS: [{backing: file, uffd: [minor]}, {backing: anon, uffd: [missing, wp]}, {backing: anon, uffd: []}]
+        sets: {V: range(len(VMAS))}
+        variables: {cur: {type: int, min: 0, max: 3}, has_wp: bool, is_anon: bool}
+        actions:
+          Pick: {effect: "with v in range(4):\n    cur = v"}
+          Look:
+            effect: |
+              has_wp = 'wp' in VMAS[cur].uffd
+              is_anon = VMAS[cur].backing == anon
+        invariants:
+          WpOnlyAnon: implies(has_wp, is_anon)
+    """,
     "violation_in_initial_state": """
         module: vi
         variables:
@@ -357,3 +397,5 @@ def test_small_specs_give_the_expected_verdicts(spec):
     assert verdicts["division_error"] == "error"
     assert verdicts["violation_in_initial_state"] == "violation"
     assert verdicts["nondeterminism"] == "ok"
+    assert verdicts["procedure_returns"] == "ok"
+    assert verdicts["constant_records_at_run_time"] == "error"  # VMAS[3]

@@ -23,7 +23,8 @@ from ..types import TBool
 from .build import BuildError, Unsupported, available
 
 BACKENDS = ("c", "auto")
-ST_RUNNING, ST_COMPLETE, ST_VIOLATION, ST_DEADLOCK, ST_ERROR, ST_MAXSTATES, _ST_UNUSED, ST_INVERR, ST_OOM = range(9)
+(ST_RUNNING, ST_COMPLETE, ST_VIOLATION, ST_DEADLOCK, ST_ERROR, ST_MAXSTATES, _ST_UNUSED, ST_INVERR, ST_OOM,
+ ST_PROBEERR) = range(10)
 SLICE_SECONDS = 0.25
 
 
@@ -188,6 +189,15 @@ def run(lib, model, opts) -> FastExploration:
     ex._ctx = ctx
     inv_fns = [model.invariant_fn(i) for i in range(n_inv)]
     violated = set()
+    probe_fns = [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", None) or []]
+    if len(probe_fns) != lib.nprobe:
+        raise Fallback("the library does not match the model's premise probes")
+    ex.premise_seen = [False] * len(probe_fns)
+
+    def probe(state):  # as engine.explore's add()
+        for i, fn in enumerate(probe_fns):
+            if not ex.premise_seen[i] and fn(state):
+                ex.premise_seen[i] = True
     t0 = time.perf_counter()
     deadline = t0 + opts.timeout if opts.timeout else None
 
@@ -226,12 +236,14 @@ def run(lib, model, opts) -> FastExploration:
             raise Fallback("out of memory")
         if r == 0:
             continue
+        probe(st)
         ex._n += 1
         if check_state(ex._n - 1, st):
             done = True
             break
     ex.initial_count = ex._n
     lib.set_violated(ctx, sum(1 << i for i in violated))
+    lib.set_seen(ctx, bytes(ex.premise_seen) or b"\0")
     status = None
     last_progress = t0
     if not done:
@@ -264,6 +276,10 @@ def run(lib, model, opts) -> FastExploration:
     lib.levels(ctx, levels)
     ex._levels = list(levels)[:info[6]] or [0]
     ex.transitions = info[1]
+    if probe_fns:
+        seen = ctypes.create_string_buffer(len(probe_fns))
+        lib.get_seen(ctx, seen)
+        ex.premise_seen = [b != 0 for b in seen.raw[:len(probe_fns)]]
     fired = (ctypes.c_int64 * max(1, lib.ni))()
     enabled = (ctypes.c_int64 * max(1, lib.ni))()
     lib.counts(ctx, fired, enabled)
@@ -297,6 +313,12 @@ def run(lib, model, opts) -> FastExploration:
                 if i not in violated and not any(v == i for v, _ in ex.violations):
                     fn(state)
         raise Fallback("an invariant failed to evaluate in compiled code only")
+    elif status == ST_PROBEERR:
+        state = ex.states[stop_state]
+        for i, fn in enumerate(probe_fns):
+            if not ex.premise_seen[i]:
+                fn(state)  # raises as the reference backend does
+        raise Fallback("a premise failed to evaluate in compiled code only")
     elif status == ST_OOM:
         ex.stopped = "memory exhausted"
     ex.queue_left = max(ex._n - ex.cursor, 0)

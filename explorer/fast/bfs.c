@@ -21,7 +21,7 @@
 #define R_OOM (-4)
 
 enum { ST_RUNNING = 0, ST_COMPLETE = 1, ST_VIOLATION = 2, ST_DEADLOCK = 3, ST_ERROR = 4, ST_MAXSTATES = 5,
-       ST_MAXDEPTH = 6, ST_INVERR = 7, ST_OOM = 8 };
+       ST_MAXDEPTH = 6, ST_INVERR = 7, ST_OOM = 8, ST_PROBEERR = 9 };
 
 #if NI < 256
 typedef uint8_t via_t;
@@ -32,6 +32,7 @@ typedef uint32_t via_t;
 #endif
 
 #define NV (NINV > 0 ? NINV : 1)
+#define NPR (NPROBE > 0 ? NPROBE : 1)
 
 static inline uint64_t fmix64(uint64_t k) {
     k ^= k >> 33; k *= 0xff51afd7ed558ccdULL; k ^= k >> 33; k *= 0xc4ceb9fe1a85ec53ULL; k ^= k >> 33;
@@ -121,8 +122,37 @@ typedef struct {
     uint64_t chunk;
     tbuf tb[2];
     int shard_oom[2];
-    double tph[3];
+    double tph[4];
+    double cost[2];        /* seconds per successor, one thread / two threads (moving average) */
+    uint64_t nchunks, chunks_two;
+    int fixed;             /* debugging: always one (0) or two (1) threads */
+    uint8_t pseen[NPR];    /* premise probes: did the premise hold in some state yet */
+    int npending;
 } ctx;
+
+/* premise probes on a state just added, as engine.explore's add(): 0, or 1 when one fails to evaluate */
+static int probe_state(ctx *c, uint64_t nn) {
+    SV st[NS];
+    unpack(&c->states[nn], st);
+    for (int j = 0; j < NPROBE; j++) {
+        if (c->pseen[j]) continue;
+        int e = 0;
+        int r = probe_one(j, st, &e);
+        if (e) return 1;
+        if (r) { c->pseen[j] = 1; c->npending--; }
+    }
+    return 0;
+}
+
+void mx_set_seen(void *p, const uint8_t *seen) {
+    ctx *c = p;
+    c->npending = 0;
+    for (int j = 0; j < NPROBE; j++) { c->pseen[j] = seen[j] ? 1 : 0; c->npending += !c->pseen[j]; }
+}
+void mx_get_seen(void *p, uint8_t *seen) {
+    ctx *c = p;
+    for (int j = 0; j < NPROBE; j++) seen[j] = c->pseen[j];
+}
 
 static double now_s(void) {
     struct timespec ts;
@@ -160,6 +190,7 @@ void *mx_new(int nth, int64_t max_states, int64_t max_depth, int deadlock, int c
     c->max_states = max_states; c->max_depth = max_depth;
     c->deadlock = deadlock; c->cont = cont; c->check_inv = check_inv && NINV > 0;
     c->chunk = 1 << 15;
+    c->fixed = getenv("MM_EXPLORER_TWO") ? atoi(getenv("MM_EXPLORER_TWO")) : -1;
     if (hs_alloc(&c->hs[0], 1024) || hs_alloc(&c->hs[1], 1024) || store_reserve(c, 1024)) return 0;
     return c;
 }
@@ -167,7 +198,7 @@ void *mx_new(int nth, int64_t max_states, int64_t max_depth, int deadlock, int c
 void mx_free(void *p) {
     ctx *c = p;
     if (!c) return;
-    if (getenv("MM_EXPLORER_PHASES")) fprintf(stderr, "phases: expand %.3f dedup %.3f total %.3f\n", c->tph[0], c->tph[1], c->tph[2]);
+    if (getenv("MM_EXPLORER_PHASES")) fprintf(stderr, "phases: expand %.3f dedup %.3f record %.3f total %.3f; chunks %lu, on two threads %lu; ns/successor 1t %.1f 2t %.1f\n", c->tph[0], c->tph[1], c->tph[3], c->tph[2], (unsigned long)c->nchunks, (unsigned long)c->chunks_two, c->cost[0] * 1e9, c->cost[1] * 1e9);
     free(c->hs[0].tab); free(c->hs[1].tab);
     free(c->states); free(c->parent); free(c->via); free(c->lvl);
     for (int t = 0; t < 2; t++) {
@@ -353,6 +384,7 @@ static int record(ctx *c, int nbuf) {
                 if (store_reserve(c, c->n + 1)) return stop(c, ST_OOM, 0);
                 uint64_t nn = c->n++;
                 c->states[nn] = b->ob.keys[x]; c->parent[nn] = (uint32_t)p; c->via[nn] = (via_t)k;
+                if (c->npending > 0 && probe_state(c, nn)) { c->cur = p + 1; return stop(c, ST_PROBEERR, nn); }
                 if (!c->check_inv) continue;
                 if (!c->cont) {
                     if (r == R_INVERR) { c->cur = p + 1; return stop(c, ST_INVERR, nn); }
@@ -387,16 +419,37 @@ static int record(ctx *c, int nbuf) {
     return ST_RUNNING;
 }
 
-static int do_chunk2(ctx *c, uint64_t a, uint64_t b);
+static int do_chunk2(ctx *c, uint64_t a, uint64_t b, int nbuf);
+/* One or two threads for this chunk: whichever has been cheaper per successor lately (the other
+   is tried on every 16th large chunk), since a second core only pays when it is not busy with
+   something else. The choice never changes results. */
 static int do_chunk(ctx *c, uint64_t a, uint64_t b) {
     double t0 = now_s();
-    int r = do_chunk2(c, a, b);
-    c->tph[2] += now_s() - t0;
+    int two = 0, timed = c->nth > 1 && b - a >= 4096;
+    if (timed) {
+        if (c->cost[1] == 0) two = 1;
+        else if (c->cost[0] == 0) two = 0;
+        else two = c->cost[1] < c->cost[0];
+        if (++c->nchunks % 16 == 0) two = !two;
+        if (c->fixed >= 0) two = c->fixed;
+    }
+    uint64_t before = c->transitions;
+    int r = do_chunk2(c, a, b, two ? 2 : 1);
+    double dt = now_s() - t0;
+    c->tph[2] += dt;
+    if (timed && r == ST_RUNNING) {
+        uint64_t succ = c->tb[0].ob.n + (two ? c->tb[1].ob.n : 0);
+        (void)before;
+        if (succ) {
+            double per = dt / (double)succ;
+            c->cost[two] = c->cost[two] == 0 ? per : 0.7 * c->cost[two] + 0.3 * per;
+            c->chunks_two += two;
+        }
+    }
     return r;
 }
-static int do_chunk2(ctx *c, uint64_t a, uint64_t b) {
+static int do_chunk2(ctx *c, uint64_t a, uint64_t b, int nbuf) {
     double t0 = now_s();
-    int nbuf = (c->nth > 1 && b - a >= 512) ? 2 : 1;
     if (nbuf == 2) {
         uint64_t mid = a + (b - a) / 2;
         c->tb[0].a = a; c->tb[0].b = mid; c->tb[1].a = mid; c->tb[1].b = b;
@@ -426,7 +479,10 @@ static int do_chunk2(ctx *c, uint64_t a, uint64_t b) {
         dedup(c, 1, -1);
         c->tph[1] += now_s() - t1;
     }
-    return record(c, nbuf);
+    double t2 = now_s();
+    int r = record(c, nbuf);
+    c->tph[3] += now_s() - t2;
+    return r;
 }
 
 /* Explore until the run ends or `budget` seconds have passed; returns a ST_* status. */
@@ -489,9 +545,9 @@ int64_t mx_get(void *p, uint64_t idx, int64_t *vals, int64_t *via) {
     *via = c->parent[idx] == 0xFFFFFFFFu ? -1 : c->via[idx];
     return c->parent[idx] == 0xFFFFFFFFu ? -1 : (int64_t)c->parent[idx];
 }
-/* NS, W, NI, NINV, sizeof(key), sizeof(via) */
+/* NS, W, NI, NINV, sizeof(key), sizeof(via), NPROBE */
 void mx_meta(int64_t *out) {
-    out[0] = NS; out[1] = W; out[2] = NI; out[3] = NINV; out[4] = sizeof(pkey_t); out[5] = sizeof(via_t);
+    out[0] = NS; out[1] = W; out[2] = NI; out[3] = NINV; out[4] = sizeof(pkey_t); out[5] = sizeof(via_t); out[6] = NPROBE;
 }
 /* a frontier-free check of one state: successors' error flag (used by tests) */
 int mx_probe(const int64_t *vals) {

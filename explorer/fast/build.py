@@ -80,22 +80,24 @@ class Lib:
             "mx_get": (I64, [P, ctypes.c_uint64, PI64, PI64]),
             "mx_meta": (None, [PI64]),
             "mx_probe": (I, [PI64]),
+            "mx_set_seen": (None, [P, ctypes.c_char_p]),
+            "mx_get_seen": (None, [P, ctypes.c_char_p]),
         }
         for name, (res, args) in sig.items():
             fn = getattr(dll, name)
             fn.restype = res
             fn.argtypes = args
             setattr(self, name[3:], fn)
-        meta = (ctypes.c_int64 * 6)()
+        meta = (ctypes.c_int64 * 7)()
         self.meta(meta)
         self.ns, self.words, self.ni, self.ninv = meta[0], meta[1], meta[2], meta[3]
-        self.key_bytes, self.via_bytes = meta[4], meta[5]
+        self.key_bytes, self.via_bytes, self.nprobe = meta[4], meta[5], meta[6]
 
 
 def cache_key(model, layout, cc_version, flags):
     h = hashlib.sha256()
     for part in (VERSION, cc_version, " ".join(flags), model.source_code, repr(model.runtime), repr(layout.slots),
-                 str(len(model.instances)), str(len(model.invariant_list)),
+                 str(len(model.instances)), str(len(model.invariant_list)), repr(getattr(model, "probes", None)),
                  _read("prelude.h"), _read("mid.h"), _read("bfs.c"), _read("translate.py")):
         h.update(part.encode())
         h.update(b"\0")

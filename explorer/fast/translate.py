@@ -39,6 +39,13 @@ def _int_const(node):
     return None
 
 
+class SetVal:
+    """A set chosen at run time from a constant tuple of sets: the tuple's name and the index."""
+
+    def __init__(self, kname, idx):
+        self.kname, self.idx = kname, idx
+
+
 class Layout:
     """How a state is packed into 64-bit words: per slot its word, shift, width and value map."""
 
@@ -106,6 +113,7 @@ class Translator:
             else:
                 raise Unsupported(f"unexpected top-level {type(node).__name__}")
         self.n_inv = len(model.invariant_list)
+        self.n_probe = len(getattr(model, "probes", []) or [])
         self.n_inst = len(model.instances)
 
     # --- constants --------------------------------------------------------------------------------
@@ -135,6 +143,27 @@ class Translator:
             self.helpers[fn] = f"static inline int {fn}(V v) {{ {body} }}"
         return fn
 
+    def set_tuple(self, name):
+        """Membership in the i-th set of a constant tuple of sets: `inset_Kn(i, v)`."""
+        obj = self.konst(name)
+        if not isinstance(obj, tuple) or not all(isinstance(x, frozenset) and all(type(v) in (int, bool) for v in x)
+                                                 for x in obj):
+            raise Unsupported(f"tuple of sets {name}")
+        fn = f"inset{name}"
+        if fn not in self.helpers:
+            cases = []
+            for i, fs in enumerate(obj):
+                vals = sorted(int(v) for v in fs)
+                if any(not INT64_MIN < v < INT64_MAX for v in vals):
+                    raise Unsupported("a huge constant")
+                if not vals:
+                    cases.append(f"case {i}: return 0;")
+                else:
+                    cases.append(f"case {i}: switch (v) {{ " + " ".join(f"case {_c(v)}:" for v in vals)
+                                 + " return 1; default: return 0; }")
+            self.helpers[fn] = f"static inline int {fn}(V i, V v) {{ switch (i) {{ {' '.join(cases)} default: return 0; }} }}"
+        return fn
+
     def ix_table(self, name):
         obj = self.konst(name)
         if not isinstance(obj, dict) or not all(type(k) in (int, bool) and type(v) is int for k, v in obj.items()):
@@ -160,8 +189,8 @@ class Translator:
     # --- expressions: a scalar is a C string, a tuple a list of C strings -----------------------
     def expr(self, node, fx):
         r = self.any_expr(node, fx)
-        if isinstance(r, list):
-            raise Unsupported("a tuple where a value was expected")
+        if isinstance(r, (list, SetVal)):
+            raise Unsupported("a tuple or set where a value was expected")
         return r
 
     def tuple_expr(self, node, fx):
@@ -199,16 +228,24 @@ class Translator:
                 raise Unsupported("chained comparison")
             op = node.ops[0]
             if isinstance(op, (ast.In, ast.NotIn)):
-                if not isinstance(node.comparators[0], ast.Name):
-                    raise Unsupported("membership in an expression")
-                fn = self.int_set(node.comparators[0].id)
-                t = f"{fn}({self.expr(node.left, fx)})"
+                comp = node.comparators[0]
+                if isinstance(comp, ast.Name) and _K_RE.match(comp.id):
+                    fn = self.int_set(comp.id)
+                    t = f"{fn}({self.expr(node.left, fx)})"
+                else:
+                    left = self.expr(node.left, fx)
+                    sv = self.any_expr(comp, fx)
+                    if not isinstance(sv, SetVal):
+                        raise Unsupported("membership in an expression")
+                    t = f"{self.set_tuple(sv.kname)}({sv.idx}, {left})"
                 return f"(!{t})" if isinstance(op, ast.NotIn) else t
             sym = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}.get(type(op))
             if sym is None:
                 raise Unsupported("comparison operator")
             a = self.any_expr(node.left, fx)
             b = self.any_expr(node.comparators[0], fx)
+            if isinstance(a, SetVal) or isinstance(b, SetVal):
+                raise Unsupported("comparison of sets")
             if isinstance(a, list) or isinstance(b, list):
                 if not (isinstance(a, list) and isinstance(b, list)) or sym not in ("==", "!="):
                     raise Unsupported("tuple comparison")
@@ -222,6 +259,8 @@ class Translator:
             c = self.expr(node.test, fx)
             a = self.any_expr(node.body, fx)
             b = self.any_expr(node.orelse, fx)
+            if isinstance(a, SetVal) or isinstance(b, SetVal):
+                raise Unsupported("conditional of sets")
             if isinstance(a, list) != isinstance(b, list):
                 raise Unsupported("conditional of a tuple and a value")
             if isinstance(a, list):
@@ -303,6 +342,10 @@ class Translator:
         if fn == "_lix":
             if len(args) != 3 or not isinstance(args[0], ast.Name):
                 raise Unsupported("_lix form")
+            obj = self.konst(args[0].id)
+            if isinstance(obj, tuple) and obj and all(isinstance(x, frozenset) for x in obj):
+                self.set_tuple(args[0].id)
+                return SetVal(args[0].id, f"ix({self.expr(args[1], fx)}, {len(obj)}, err)")
             arr, n = self.int_list(args[0].id)
             return f"lix({arr}, {n}, {self.expr(args[1], fx)}, err)"
         if fn == "_div":
@@ -425,6 +468,9 @@ class Translator:
                     fx.saves.add(name)
                     return [pad + f"memcpy({name}, s, sizeof(SV) * NS); {name}k = k;"]
                 r = self.any_expr(v, fx)
+                if isinstance(r, SetVal):
+                    c = fx.declare(name, ("set", r.kname))
+                    return [pad + f"{c} = {r.idx};"]
                 if isinstance(r, list):
                     names = fx.declare(name, len(r))
                     tmps = [fx.temp() for _ in r]
@@ -478,6 +524,25 @@ class Translator:
         head += fx.decls()
         return "\n".join(head + lines + ["    (void)s; (void)k; return errv;", "}"])
 
+    def bool_functions(self, prefix, cname, n):
+        """C functions for the generated `def <prefix>N(state): return bool(expr)`."""
+        out = []
+        for i in range(n):
+            f = self.funcs.get(f"{prefix}{i}")
+            if f is None or len(f.body) != 1 or not isinstance(f.body[0], ast.Return):
+                raise Unsupported(f"{prefix} shape")
+            r = f.body[0].value
+            if not (isinstance(r, ast.Call) and isinstance(r.func, ast.Name) and r.func.id == "bool" and len(r.args) == 1):
+                raise Unsupported(f"{prefix} shape")
+            fx = Fn("inv")
+            e = self.expr(r.args[0], fx)
+            out.append("\n".join([f"static int {cname}{i}(const SV *state, int *err) {{"] + fx.decls()
+                                 + [f"    return ({e}) != 0;", "}"]))
+        disp = [f"static int {cname}_one(int i, const SV *state, int *err) {{", "    switch (i) {"]
+        disp += [f"    case {i}: return {cname}{i}(state, err);" for i in range(n)]
+        disp += ["    default: (void)state; (void)err; return 1;", "    }", "}"]
+        return "\n".join(out + ["\n".join(disp)])
+
     def invariant_functions(self):
         out = []
         for i in range(self.n_inv):
@@ -504,7 +569,7 @@ class Translator:
     def layout_code(self):
         L = self.L
         out = []
-        out.append(f"#define NS {L.ns}\n#define W {L.words}\n#define NI {max(self.n_inst, 1)}\n#define NINV {self.n_inv}")
+        out.append(f"#define NS {L.ns}\n#define W {L.words}\n#define NI {max(self.n_inst, 1)}\n#define NINV {self.n_inv}\n#define NPROBE {self.n_probe}")
         out.append("typedef struct { uint64_t w[W]; } pkey_t;")
         # decoding tables
         out.append(f"static const uint8_t SWORD[NS] = {{{', '.join(map(str, L.word))}}};")
@@ -573,7 +638,7 @@ class Translator:
         if self.n_inst >= 2**31:
             raise Unsupported("too many action instances")
         nxt = self.next_function()
-        inv = self.invariant_functions()
+        inv = self.invariant_functions() + "\n\n" + self.bool_functions("_probe", "probe", self.n_probe)
         parts = [prelude, self.layout_code(), mid, self.unpack_function(), self.kset_functions()]
         parts += list(self.helpers.values())
         parts += [nxt, inv, bfs]
@@ -613,6 +678,8 @@ class Fn:
             raise Unsupported(f"local {name} changes shape")
         self.locals[name] = arity
         base = "L" + name[1:]
+        if isinstance(arity, tuple):
+            return base
         return base if arity == 0 else [f"{base}_{i}" for i in range(arity)]
 
     def read_local(self, name):
@@ -620,6 +687,8 @@ class Fn:
             raise Unsupported(f"name {name}")
         base = "L" + name[1:]
         a = self.locals[name]
+        if isinstance(a, tuple):
+            return SetVal(a[1], base)
         return base if a == 0 else [f"{base}_{i}" for i in range(a)]
 
     def decls(self):
@@ -627,7 +696,7 @@ class Fn:
         names = []
         for n, a in self.locals.items():
             base = "L" + n[1:]
-            names += [base] if a == 0 else [f"{base}_{i}" for i in range(a)]
+            names += [base] if (a == 0 or isinstance(a, tuple)) else [f"{base}_{i}" for i in range(a)]
         names += [f"t{i}" for i in range(1, self.ntemp + 1)]
         if names:
             out.append("    V " + ", ".join(f"{x} = 0" for x in names) + ";")
