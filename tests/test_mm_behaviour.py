@@ -175,7 +175,7 @@ def test_faultin_page_after_cow_in_readonly_private_vma(kernel, foll_write, foll
     p = world(kernel, [vma(backing="file", shared=False, prot="read")], file=FS_RW, gup=1)
     s = state(p, cached_0=True, pte_0_0__state="present", pte_0_0__page="cache",
               gup_0__pc="fault", gup_0__foll_write=True)
-    after = one(p, s, "gup_fault(t=0, v=0, p=0)")
+    after = one(p, s, "gup_fault(t=0)")
     pte, g = after["pte"]["0"]["0"], after["gup"]["0"]
     # do_wp_page -> wp_page_copy: an exclusive anonymous copy, read-only (no VM_WRITE), dirty
     assert (pte["page"], pte["write"], pte["dirty"]) == ("anon", False, True)
@@ -190,9 +190,66 @@ def test_follow_with_foll_cow_accepts_a_dirty_readonly_page_cache_pte(kernel, wr
     s = state(p, cached_0=True, page_dirty_0=True, modified_0=True, pte_0_0__state="present",
               pte_0_0__page="cache", pte_0_0__dirty=True, gup_0__pc="follow",
               gup_0__foll_write=True, gup_0__foll_cow=True)
-    after = one(p, s, "gup_follow(t=0, v=0, p=0)")
+    after = one(p, s, "gup_follow(t=0)")
     assert after["private_write"]["0"] is writes
     assert after["gup"]["0"]["pc"] == ("idle" if writes else "fault")
+
+
+@pytest.mark.parametrize("kernel", ["v4.9", "v5.19", "v6.0"])
+def test_faultin_page_sets_foll_cow_only_after_do_wp_page(kernel):
+    # mm/gup.c faultin_page acts on VM_FAULT_WRITE, which only do_wp_page returns
+    # (wp_page_reuse / wp_page_copy): a write fault on a none pte in a read-only private file
+    # VMA goes to do_cow_fault, which maps a read-only dirty anonymous copy and returns no
+    # VM_FAULT_WRITE, so FOLL_COW stays clear and the next follow faults again
+    p = world(kernel, [vma(backing="file", shared=False, prot="read")], file=FS_RW, gup=1)
+    s = state(p, cached_0=True, gup_0__pc="fault", gup_0__foll_write=True)
+    after = one(p, s, "gup_fault(t=0)")
+    pte, g = after["pte"]["0"]["0"], after["gup"]["0"]
+    assert (pte["page"], pte["write"], pte["dirty"]) == ("anon", False, True)
+    assert (g["pc"], g["foll_write"], g["foll_cow"]) == ("follow", True, False)
+
+
+@pytest.mark.parametrize("kernel", ["v5.7", "newest"])
+def test_gup_userfault_ends_the_gup(kernel):
+    # handle_userfault without FAULT_FLAG_ALLOW_RETRY (get_user_pages_remote from
+    # __access_remote_vm passes no `locked`) returns VM_FAULT_SIGBUS: faultin_page -> -EFAULT,
+    # the writer gives up and nothing changes
+    p = world(kernel, [vma(backing="anon", prot="read", uffd=["missing"])], gup=1)
+    s = state(p, gup_0__pc="fault", gup_0__foll_write=True)
+    after = one(p, s, "gup_fault(t=0)")
+    assert after["gup"]["0"]["pc"] == "idle" and after["pte"]["0"]["0"]["state"] == "none"
+
+
+@pytest.mark.parametrize("kernel,soft_dirty,uffd_wp,writes", [
+    ("v6.0", True, False, True), ("v6.0", False, False, False), ("v6.0", True, True, False),
+    ("v5.19", False, True, True)])
+def test_can_follow_write_pte_exclusive_anon_5535be309971(kernel, soft_dirty, uffd_wp, writes):
+    # mm/gup.c can_follow_write_pte since 5535be309971 (v6.0): a read-only pte in a private
+    # !VM_WRITE VMA is followed for a FOLL_FORCE write only on an exclusive anonymous page,
+    # and not while soft-dirty tracking is on and the pte is not soft-dirty, nor on a uffd-wp
+    # pte; v5.19 only asks FOLL_COW and pte_dirty
+    p = world(kernel, [vma(backing="anon", prot="read", uffd=["missing", "wp"])], gup=1)
+    s = state(p, vma_0__softdirty=False, pte_0_0__state="present", pte_0_0__page="anon",
+              pte_0_0__dirty=True, pte_0_0__soft_dirty=soft_dirty, pte_0_0__uffd_wp=uffd_wp,
+              gup_0__pc="follow", gup_0__foll_write=True, gup_0__foll_cow=True)
+    after = one(p, s, "gup_follow(t=0)")
+    assert after["gup"]["0"]["pc"] == ("idle" if writes else "fault")
+    assert after["sd_written"]["0"]["0"] is writes
+
+
+@pytest.mark.parametrize("kernel,runs", [("v5.7", True), ("v5.11", False)])
+def test_clear_refs_locking_29a951dfb3c3(kernel, runs):
+    # fs/proc/task_mmu.c clear_refs_write: up to v5.10 mmap_lock is taken for read (upgraded to
+    # write only while some VMA still has VM_SOFTDIRTY), so once tracking is on a clear_refs
+    # can run while a GUP writer (mmap_lock held for read) is between its steps; since
+    # 29a951dfb3c3 (v5.11) it always takes mmap_lock for write and waits for the writer
+    p = world(kernel, [vma(backing="anon", prot="read")], gup=1)
+    s = state(p, vma_0__softdirty=False, pte_0_0__state="present", pte_0_0__page="anon",
+              pte_0_0__dirty=True, pte_0_0__soft_dirty=True, gup_0__pc="follow",
+              gup_0__foll_write=True)
+    assert len(fire(p, s, "clear_refs_soft_dirty")) == (1 if runs else 0)
+    # with no GUP in flight it runs on both
+    assert len(fire(p, state(p, vma_0__softdirty=False), "clear_refs_soft_dirty")) == 1
 
 
 def test_check_vma_flags_refuses_force_write_to_readonly_shared_mapping():
@@ -286,7 +343,25 @@ def test_writeback_cleans_shared_ptes_and_reclaim_drops_clean_shmem():
     assert after["cached"]["0"] and after["page_dirty"]["0"] and after["pte"]["0"]["0"]["state"] == "none"
 
 
-# --- whole questions (the seed's answer for caller 3) ------------------------------------------
+# --- whole questions ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kernel,verdict", [("v5.7", "violation"), ("v5.11", "ok")])
+def test_gup_soft_dirty_question_29a951dfb3c3(kernel, verdict):
+    # the FOLL_COW window needs a clear_refs between the writer's fault and its follow, which
+    # only the read-locked clear_refs of v5.10 and older allows
+    r = explorer.check(explorer.load(os.path.join(ROOT, "configs", "gup_soft_dirty.yaml"), {"KERNEL": kernel}))
+    assert r.verdict == verdict
+    if verdict == "violation":
+        assert r.invariant == "SoftDirtyRecorded"
+        assert [s["action"] for s in r.trace[1:]].count("clear_refs_soft_dirty") == 2
+
+
+def test_no_gup_threads_means_no_gup_actions():
+    # GUP_THREADS = 0: the gup_* actions do not exist and the state has no GUP slots
+    p = world("newest", [vma(backing="anon", prot="read")], gup=0)
+    assert {a for a, _ in p.model.unavailable_actions} >= {"gup_start", "gup_follow", "gup_fault", "gup_abandon"}
+    assert not any(n.startswith("gup") for n in p.model.slot_names())
+
 
 @pytest.mark.parametrize("kernel,verdict", [("v5.15", "ok"), ("v5.16", "violation"), ("v6.0", "ok")])
 def test_gup_with_continue_question(kernel, verdict):
@@ -295,3 +370,23 @@ def test_gup_with_continue_question(kernel, verdict):
     if verdict == "violation":
         assert r.invariant == "PrivateStaysPrivate"
         assert [s["action"] for s in r.trace[1:]].count("uffdio_continue") == 2
+
+
+# --- spec/kernels.yaml -------------------------------------------------------------------------
+
+def test_kernel_labels_name_only_listed_commits_and_ids_are_real_or_marked():
+    # every label lists keys of COMMITS; a key is either its own 12-digit id or a descriptive
+    # label whose id is marked unconfirmed (no made-up ids)
+    import re
+    import yaml
+    data = yaml.safe_load(open(os.path.join(ROOT, "spec", "kernels.yaml")))
+    commits = data["constants"]["COMMITS"]
+    assert set(data["sets"]["COMMIT_IDS"]) == set(commits)
+    for label, keys in data["constants"]["KERNELS"].items():
+        assert set(keys) <= set(commits), (label, set(keys) - set(commits))
+    for key, c in commits.items():
+        assert set(c) == {"id", "release", "title"}, key
+        if re.fullmatch(r"[0-9a-f]{12}", key):
+            assert c["id"] == key
+        else:
+            assert c["id"] == "unconfirmed" and not re.search(r"[0-9a-f]{12}", key), key
