@@ -30,6 +30,7 @@ Exit codes: 0 the sides are equal on the projection (and no verdict changes), 1 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from operator import itemgetter
 
@@ -120,6 +121,38 @@ class Projection:
         return k
 
 
+_SLOT_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[[^\]]*\])*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
+
+
+def nested_builder(names):
+    """key -> the projected state as nested data shaped like a decoded state (projected variables
+    only): {var: value | {index: ... {field: value}}}."""
+    paths = []
+    for name in names:
+        m = _SLOT_RE.match(name)
+        var, idx, field = m.group(1), re.findall(r"\[([^\]]*)\]", m.group(2)), m.group(3)
+        paths.append((var, idx, field))
+
+    def build(key):
+        out = {}
+        for (var, idx, field), v in zip(paths, key):
+            if v is None:  # a slot the other side has and this one does not
+                continue
+            if not idx and field is None:
+                out[var] = v
+                continue
+            d = out.setdefault(var, {})
+            for j, x in enumerate(idx):
+                if j == len(idx) - 1 and field is None:
+                    d[x] = v
+                else:
+                    d = d.setdefault(x, {})
+            if field is not None:
+                d[field] = v
+        return out
+    return build
+
+
 # --- one side ----------------------------------------------------------------------------------------
 class Side:
     def __init__(self, name, problem, own_settings):
@@ -135,6 +168,23 @@ class Side:
         self.first = None  # key -> first state index with that projection (BFS: shortest)
         self.edges = None  # (action name, src key, dst key) -> (i, j, k), first (shortest) occurrence
         self.verdicts = None  # invariant name -> dict
+        self.fullfn = None  # state tuple -> all slots decoded (comparable across sides when `comparable`)
+        self.comparable = False
+        self.nested = None  # projected key -> nested data
+        self.full_first = None  # full key -> first state index, built when first needed
+
+    def state_like(self, other_side, state, key):
+        """Index of a state of this side equal to `state` of the other side, else the first one with
+        projection `key`."""
+        if self.comparable:
+            if self.full_first is None:
+                self.full_first = {}
+                for i, st in enumerate(self.ex.states):
+                    self.full_first.setdefault(self.fullfn(st), i)
+            i = self.full_first.get(other_side.fullfn(state))
+            if i is not None:
+                return i
+        return self.first[key]
 
     @property
     def complete(self):
@@ -226,12 +276,13 @@ class Diff:
 
 
 def compare(config, before=None, after=None, common=None, actions=None, invariants=None, project=None,
-            limits=None, progress=None, reach=None) -> Diff:
+            limits=None, progress=None, reach=None, members=1000) -> Diff:
     """Explore `config` with the constants `common` plus `before` on one side and plus `after` on
     the other ({NAME: value} or {NAME: (value, Pos)}), and compare them projected on `project`
     (variable or group names; default: the non-ghost variables). `limits`: max_states,
     max_depth, timeout, max_memory, per side. `reach`: target expressions compared instead of the
-    invariants (reachable on each side or not). Raises SpecError on bad input."""
+    invariants (reachable on each side or not). `members`: how many members each group lists
+    (None: all; every group counts all of them). Raises SpecError on bad input."""
     from . import load
     before = _plain_settings(before)
     after = _plain_settings(after)
@@ -277,6 +328,8 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
             raw = p.key
             key = (lambda st, raw=raw, where=where: tuple(None if i is None else raw(st)[i] for i in where))
         s.keyfn = key
+        s.nested = nested_builder(names)
+        s.fullfn = Projection(s.model, list(s.model.variables)).key
         s.label_index = {inst.label(): i for i, inst in enumerate(s.model.instances)}
         s.keys = [key(st) for st in s.ex.states]
         s.first = {}
@@ -290,7 +343,13 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
             if t not in s.edges:
                 s.edges[t] = (i, j, k)
         s.verdicts = _verdicts(s)
-    return Diff(_build(config, sides, proj_vars, names), sides)
+    # whole states are comparable across the sides when both have the same slots (values are
+    # compared decoded: symbol numbering may differ between the two compiled models)
+    same_slots = b.model.slot_names() == a.model.slot_names()
+    for s in (b, a):
+        s.comparable = same_slots
+        s.full_first = None
+    return Diff(_build(sides, proj_vars, names, members), sides)
 
 
 def _unwrap(v):
@@ -298,7 +357,7 @@ def _unwrap(v):
     return _plain(v)
 
 
-def _build(config, sides, proj_vars, names) -> dict:
+def _build(sides, proj_vars, names, members) -> dict:
     b, a = sides["before"], sides["after"]
     lay = layout(a.model)
     data = {
@@ -343,8 +402,8 @@ def _build(config, sides, proj_vars, names) -> dict:
     groups = []
     counts = {}
     for this, other, prefix in ((a, b, "A"), (b, a, "B")):
-        sg = _state_groups(this, other, names, prefix)
-        tg, tcounts = _transition_groups(this, other, names, "T" + prefix)
+        sg = _state_groups(this, other, names, prefix, members)
+        tg, tcounts = _transition_groups(this, other, names, "T" + prefix, members)
         groups.extend(sg)
         groups.extend(tg)
         counts[this.name] = {"states": sum(g["count"] for g in sg), "state_groups": len(sg), **tcounts,
@@ -370,69 +429,102 @@ def _verdict_brief(v):
     return out
 
 
-class Replay:
-    """This side's witness replayed on the other side: the same action instances (by label), from
-    the same initial state, each step choosing among the other side's successors one with the same
-    projection when there is one (else the one with the fewest differing slots)."""
+class Step:
+    """Where the other side is after taking the same steps as this side's path to one state."""
 
-    def __init__(self, this, other, path):
-        self.keys = []  # the other side's projected state after each step it could take
-        self.states = []
-        self.diverges = None  # first step whose projected outcome differs, or that cannot be taken
-        self.stop = None  # None, or why step len(self.keys) cannot be taken on the other side
-        om = other.model
-        want = [this.keys[i] for i in path]
-        inits = other.ex.states[:other.ex.initial_count]
-        cur = this.ex.states[path[0]]
-        if cur not in inits or other.keyfn(cur) != want[0]:
-            same = [st for st in inits if other.keyfn(st) == want[0]]
-            if not same:
-                self.stop = "initial"
-                self.diverges = 0
-                return
-            cur = same[0]
-        self.states.append(cur)
-        self.keys.append(want[0])
-        for n in range(1, len(path)):
-            label = this.model.instances[this.ex.via[path[n]]].label()
-            k2 = other.label_index.get(label)
-            if k2 is None:
-                self.stop = "absent"
-                break
+    __slots__ = ("state", "key", "n", "diverges", "div_changes", "stop")
+
+    def __init__(self, state, key, n, diverges=None, div_changes=(), stop=None):
+        self.state = state  # the other side's state (None once it could not follow)
+        self.key = key  # its projection
+        self.n = n  # steps the other side has taken
+        self.diverges = diverges  # first step whose projected outcome differs or cannot be taken
+        self.div_changes = div_changes  # (slot, other, this) after that step
+        self.stop = stop  # None, or why step n + 1 cannot be taken: initial, absent, disabled
+
+
+class Replayer:
+    """This side's witnesses replayed on the other side: the same action instances (by label), from
+    the same initial state; at each step the other side's successor equal to this side's state
+    when there is one, else one with the same projection, else the closest (fewest differing
+    slots). Memoized along the BFS parent pointers, so each state is replayed once."""
+
+    def __init__(self, this, other, names):
+        self.this, self.other, self.names = this, other, names
+        self.memo = {}
+
+    def at(self, idx) -> Step:
+        this, ex = self.this, self.this.ex
+        chain = []
+        i = idx
+        while i >= 0 and i not in self.memo:
+            chain.append(i)
+            i = ex.parent[i]
+        for i in reversed(chain):
+            par = ex.parent[i]
+            self.memo[i] = self._initial(i) if par < 0 else self._step(self.memo[par], i)
+        return self.memo[idx]
+
+    def _full(self, i):
+        return self.this.fullfn(self.this.ex.states[i]) if self.other.comparable else None
+
+    def _initial(self, i):
+        other, want = self.other, self.this.keys[i]
+        same = [st for st in other.ex.states[:other.ex.initial_count] if other.keyfn(st) == want]
+        if not same:
+            return Step(None, None, 0, diverges=0, stop="initial")
+        full = self._full(i)
+        exact = [st for st in same if other.comparable and other.fullfn(st) == full]
+        return Step((exact or same)[0], want, 0)
+
+    def _step(self, prev, i):
+        this, other = self.this, self.other
+        n = prev.n + 1
+        if prev.stop is not None:
+            return prev
+        label = this.model.instances[this.ex.via[i]].label()
+        k2 = other.label_index.get(label)
+        succ = []
+        if k2 is not None:
             try:
-                succ = [t for _, t in om.instance_successors(k2, cur)]
+                succ = [t for _, t in other.model.instance_successors(k2, prev.state)]
             except Exception:  # a runtime error the other side's exploration did not reach
                 succ = []
-            if not succ:
-                self.stop = "disabled"
-                break
-            keys = [other.keyfn(t) for t in succ]
-            if want[n] in keys:
-                pick = keys.index(want[n])
-            else:
-                dist = [sum(x != y for x, y in zip(want[n], k)) for k in keys]
-                pick = dist.index(min(dist))
-            cur = succ[pick]
-            self.states.append(cur)
-            self.keys.append(keys[pick])
-            if self.diverges is None and keys[pick] != want[n]:
-                self.diverges = n
-        if self.diverges is None and self.stop is not None:
-            self.diverges = len(self.keys)
+        if not succ:
+            stop = "absent" if k2 is None else "disabled"
+            return Step(None, None, prev.n, prev.diverges if prev.diverges is not None else n, prev.div_changes, stop)
+        want = this.keys[i]
+        keys = [other.keyfn(t) for t in succ]
+        full = self._full(i)
+        exact = [j for j, t in enumerate(succ) if other.comparable and other.fullfn(t) == full]
+        if exact:
+            pick = exact[0]
+        elif want in keys:
+            pick = keys.index(want)
+        else:
+            dist = [sum(x != y for x, y in zip(want, k)) for k in keys]
+            pick = dist.index(min(dist))
+        key = keys[pick]
+        diverges, div_changes = prev.diverges, prev.div_changes
+        if diverges is None and key != want:
+            diverges, div_changes = n, tuple(_changes(self.names, key, want))
+        return Step(succ[pick], key, n, diverges, div_changes)
 
 
-def _state_groups(this, other, names, prefix):
+def _state_groups(this, other, names, prefix, limit=None):
     """Projected states `this` side reaches and `other` does not, grouped by the first step of their
     shortest witness that the other side, taking the same steps, does differently (or cannot take)."""
     ex, model = this.ex, this.model
     only = [k for k in this.first if k not in other.first]  # in discovery order
     if not only:
         return []
+    replay = Replayer(this, other, names)
+    labels = [inst.label() for inst in model.instances]
     groups = {}
     for key in only:
         idx = this.first[key]
         path = ex.path(idx)
-        r = Replay(this, other, path)
+        r = replay.at(idx)
         d = r.diverges
         if d is None:
             # the same steps reach the same projected state on the other side, which had not
@@ -444,24 +536,25 @@ def _state_groups(this, other, names, prefix):
         else:
             inst = model.instances[ex.via[path[d]]]
             action, label = inst.name, inst.label()
-            if d < len(r.keys):
-                kind = "differs"
-                ch = tuple(_changes(names, r.keys[d], this.keys[path[d]]))
+            if r.stop is not None and d == r.n + 1:
+                kind, ch = r.stop, ()
             else:
-                kind = r.stop
-                ch = ()
+                kind, ch = "differs", r.div_changes
         gk = (kind, action, ch)
         g = groups.get(gk)
         if g is None:
             g = groups[gk] = {"kind_of_step": kind, "action": action, "changes": ch, "members": [], "_first": idx}
+        g["count"] = g.get("count", 0) + 1
+        if limit is not None and len(g["members"]) >= limit:
+            continue
         final = None
-        if len(r.keys) == len(path):
-            final = [{"slot": n, "other": x, "this": y} for n, x, y in _changes(names, r.keys[-1], key)]
-        g["members"].append({"state": _projected(model, ex.states[idx], names),
+        if r.stop is None:
+            final = [{"slot": n, "other": x, "this": y} for n, x, y in _changes(names, r.key, key)]
+        g["members"].append({"state": this.nested(key),
                              "depth": len(path) - 1,
-                             "witness": [model.instances[ex.via[i]].label() for i in path[1:]],
+                             "witness": [labels[ex.via[i]] for i in path[1:]],
                              "first_different_step": d, "first_different_label": label,
-                             "same_steps_other": {"steps_taken": len(r.keys) - 1, "stopped": r.stop,
+                             "same_steps_other": {"steps_taken": r.n, "stopped": r.stop,
                                                   "final_changes": final}})
     out = []
     for n, g in enumerate(sorted(groups.values(), key=lambda g: g["_first"]), 1):
@@ -470,7 +563,7 @@ def _state_groups(this, other, names, prefix):
         out.append({"id": f"{prefix}{n}", "kind": "states", "side": this.name, "other": other.name,
                     "action": g["action"], "step": g["kind_of_step"],
                     "changes": [{"slot": s, "other": x, "this": y} for s, x, y in g["changes"]],
-                    "count": len(g["members"]), "members": g["members"],
+                    "count": g["count"], "members": g["members"],
                     "witness": trace_to(model, ex, idx),
                     "witness_first_different_step": m0["first_different_step"],
                     "witness_same_steps_other": m0["same_steps_other"]})
@@ -483,7 +576,7 @@ def _closest(other, key):
     return min(inits, key=lambda k: sum(x != y for x, y in zip(key, k)))
 
 
-def _transition_groups(this, other, names, prefix):
+def _transition_groups(this, other, names, prefix, limit=None):
     """Projected transitions on `this` side only whose source and target `other` also reaches,
     grouped by action, by what the step changes, and by what the same step does on the other side
     from a state with the same projection."""
@@ -509,7 +602,7 @@ def _transition_groups(this, other, names, prefix):
             other_step = ("absent",)
         else:
             try:
-                succ = other.model.instance_successors(k2, other.ex.states[other.first[src]])
+                succ = other.model.instance_successors(k2, other.ex.states[other.state_like(this, ex.states[i], src)])
             except Exception:
                 succ = []
             outs = sorted({tuple(_changes(names, src, other.keyfn(s))) for _, s in succ}, key=repr)
@@ -520,11 +613,12 @@ def _transition_groups(this, other, names, prefix):
         if g is None:
             g = groups[gk] = {"action": act, "changes": ch, "other_step": other_step, "members": [],
                               "_first": (ex.depth_of[i], i, j, k)}
-        g["members"].append({"label": label,
-                             "from": _projected(model, ex.states[i], names),
-                             "to": _projected(model, ex.states[j], names),
-                             "depth": ex.depth_of[i] + 1})
+        g["count"] = g.get("count", 0) + 1
         g["_first"] = min(g["_first"], (ex.depth_of[i], i, j, k))
+        if limit is not None and len(g["members"]) >= limit:
+            continue
+        g["members"].append({"label": label, "from": this.nested(src), "to": this.nested(dst),
+                             "depth": ex.depth_of[i] + 1})
     out = []
     for n, g in enumerate(sorted(groups.values(), key=lambda g: g["_first"]), 1):
         _, i, j, k = g.pop("_first")
@@ -534,17 +628,10 @@ def _transition_groups(this, other, names, prefix):
         if os_[0] == "gives":
             other_step["outcomes"] = [[{"slot": s, "from": x, "to": y} for s, x, y in o] for o in os_[1]]
         out.append({"id": f"{prefix}{n}", "kind": "transitions", "side": this.name, "other": other.name,
-                    "action": g["action"], "count": len(g["members"]),
+                    "action": g["action"], "count": g["count"],
                     "changes": [{"slot": s, "from": x, "to": y} for s, x, y in g["changes"]],
                     "other_step": other_step, "members": g["members"], "witness": witness})
     return out, counts
-
-
-def _projected(model, state, names):
-    """A projected state as nested data shaped like a trace state (projected variables only)."""
-    full = model.decode(state)
-    wanted = {n.split("[", 1)[0].split(".", 1)[0] for n in names}
-    return {v: full[v] for v in full if v in wanted}
 
 
 def _headline(data) -> str:
@@ -704,21 +791,21 @@ def _format_group(g, data, lay, style, format_trace):
     plural = "s" if n != 1 else ""
     if g["kind"] == "states":
         if g["step"] == "initial":
-            L.append(style.bold(f"  {g['id']}  {n} state{plural} from an initial state {other} does not have") +
+            L.append(style.bold(f"  {g['id']}  {n:,} state{plural} from an initial state {other} does not have") +
                      (f"; unlike {other}'s closest one:" if g["changes"] else ""))
             L.extend(_slot_lines(g["changes"], "other", "this",
                                  lambda s, x, y: f"        {s} = {y}   ({other}: {x})", style))
         elif g["step"] == "differs":
-            L.append(style.bold(f"  {g['id']}  {n} state{plural}; first step that {other} does differently: "
+            L.append(style.bold(f"  {g['id']}  {n:,} state{plural}; first step that {other} does differently: "
                                 f"{g['action']}, which {side} leaves with"))
             L.extend(_slot_lines(g["changes"], "other", "this",
                                  lambda s, x, y: f"        {s} = {y}   ({other}: {x})", style))
         elif g["step"] == "unexplored":
-            L.append(style.bold(f"  {g['id']}  {n} state{plural} that {other} reaches by the same steps, but had not "
+            L.append(style.bold(f"  {g['id']}  {n:,} state{plural} that {other} reaches by the same steps, but had not "
                                 f"explored when its limit stopped it"))
         else:
             why = "not enabled there" if g["step"] == "disabled" else f"no such action in the {other} configuration"
-            L.append(style.bold(f"  {g['id']}  {n} state{plural}; first step that {other}, taking the same steps, "
+            L.append(style.bold(f"  {g['id']}  {n:,} state{plural}; first step that {other}, taking the same steps, "
                                 f"cannot take: {g['action']}") + f" ({why})")
         d = g.get("witness_first_different_step")
         L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} step{'s' if len(wit) != 2 else ''}"
@@ -734,7 +821,7 @@ def _format_group(g, data, lay, style, format_trace):
             L.append(f"      {other} cannot take step {same['steps_taken'] + 1} of these steps "
                      f"({'not enabled' if same['stopped'] == 'disabled' else 'no such action there'})")
     else:
-        L.append(style.bold(f"  {g['id']}  {g['action']}: {n} transition{plural} only {side}, between states both "
+        L.append(style.bold(f"  {g['id']}  {g['action']}: {n:,} transition{plural} only {side}, between states both "
                             f"sides reach") + (", changing:" if g["changes"] else ", changing nothing projected"))
         L.extend(_slot_lines(g["changes"], "from", "to", lambda s, x, y: f"        {s}   {x} -> {y}", style))
         os_ = g["other_step"]
@@ -771,6 +858,8 @@ def add_diff_command(sub):
     p.add_argument("--max-depth", type=int, metavar="N", help="do not explore beyond N steps (exit 3 if cut)")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a side after this long (exit 3)")
     p.add_argument("--max-memory", type=int, metavar="MIB", help="stop when resident memory reaches this (exit 3)")
+    p.add_argument("--members", type=int, default=1000, metavar="N",
+                   help="list at most N members per group in --json (default 1000; 0: all); groups count them all")
     p.add_argument("--json", metavar="FILE", help="write the diff as JSON (witnesses in the step format of result traces)")
     p.add_argument("--all-vars", action="store_true", help="show every variable in witness traces, not only the projected ones")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the headline")
@@ -799,7 +888,7 @@ def cmd_diff(args, out=sys.stdout, err=sys.stderr):
         sides[name] = own
     if not sides["before"] and not sides["after"]:
         raise SpecError(None, "nothing to compare: give --before/--after KERNEL or --before-set/--after-set NAME=VALUE")
-    for k in ("max_states", "max_depth", "max_memory", "timeout"):
+    for k in ("max_states", "max_depth", "max_memory", "timeout", "members"):
         v = getattr(args, k)
         if v is not None and v < 0:
             raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
@@ -813,7 +902,8 @@ def cmd_diff(args, out=sys.stdout, err=sys.stderr):
     limits = {"max_states": args.max_states, "max_depth": args.max_depth, "timeout": args.timeout,
               "max_memory": args.max_memory}
     d = compare(args.config, sides["before"], sides["after"], common, _patterns(args.action, "--action"),
-                _patterns(args.invariant, "--invariant"), project, limits, reach=args.reach)
+                _patterns(args.invariant, "--invariant"), project, limits, reach=args.reach,
+                members=args.members or None)
     if args.json:
         write_atomic(args.json, d.to_json())
     if args.trace_out or args.trace_json or args.html:
@@ -861,9 +951,16 @@ def witness_document(d: Diff, ident=None) -> dict:
                            f"after {_steps(len(item['witness']) - 1)}")
     else:
         what = "reaches a projected state" if item["kind"] == "states" else f"takes a {item['action']} step"
+        how = ""
+        if item["kind"] == "states" and item["step"] == "differs":
+            how = (f"; the first step it does differently is {item['action']}: "
+                   + ", ".join(f"{c['slot']} = {_show(c['this'])} ({item['other']}: {_show(c['other'])})"
+                               for c in item["changes"]))
+        elif item["kind"] == "transitions":
+            how = ": " + _inline(item["changes"], "from", "to")
         doc.update(verdict="witness", invariant=None,
                    message=f"{item['id']}: the {side} side ({data[side]['label']}) {what} that the "
-                           f"{item['other']} side ({data[item['other']]['label']}) does not")
+                           f"{item['other']} side ({data[item['other']]['label']}) does not{how}")
     return doc
 
 

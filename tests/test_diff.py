@@ -196,6 +196,11 @@ def seed():
     return compare(SEED, before={"KERNEL": "v5.15"}, after={"KERNEL": "v5.16"})
 
 
+@pytest.fixture(scope="module")
+def seed_pte():
+    return compare(SEED, before={"KERNEL": "v5.15"}, after={"KERNEL": "v5.16"}, project=["pte"])
+
+
 def run_labels(problem, init, labels):
     """Fire the instances named by `labels` one after another from state `init` (each must be
     enabled and deterministic here); the decoded states after each step."""
@@ -235,10 +240,13 @@ def test_seed_verdicts_do_not_change(seed):
     assert seed.data["headline"].startswith("DIFFERENT: ")
 
 
-def test_seed_every_difference_is_uffdio_continue_setting_dirty(seed):
+@pytest.mark.parametrize("which", ["seed", "seed_pte"])
+def test_seed_every_difference_is_uffdio_continue_setting_dirty(which, request):
     # the patch touches mfill_atomic_install_pte only, whose only caller here is UFFDIO_CONTINUE,
     # and only its dirty bit (soft-dirty follows it on x86): every group of one-sided states
-    # starts at a uffdio_continue that leaves the pte dirty after and clean before
+    # starts at a uffdio_continue that leaves the pte dirty after and clean before, whether the
+    # states are projected on every kernel variable or on the page tables alone
+    seed = request.getfixturevalue(which)
     state_groups = [g for g in seed.data["groups"] if g["kind"] == "states"]
     assert {g["side"] for g in state_groups} == {"after", "before"}
     for g in state_groups:
@@ -313,7 +321,7 @@ def test_seed_witnesses_use_the_result_step_format(seed, tmp_path):
 
 def test_seed_cli(cli, tmp_path):
     out = tmp_path / "d.json"
-    r = cli("diff", SEED, "--before", "v5.15", "--after", "v5.16", "--json", out)
+    r = cli("diff", SEED, "--before", "v5.15", "--after", "v5.16", "--json", out, "--members", "2")
     assert r.code == 1, r.err
     first = r.out.splitlines()[0]
     assert first.startswith("DIFFERENT: ") and "only after (KERNEL=v5.16)" in first
@@ -321,6 +329,11 @@ def test_seed_cli(cli, tmp_path):
     data = json.loads(out.read_text())
     assert data["schema"] == "mm-explorer/diff/1"
     assert data["projection"] == [k for k, v in data["variables"].items() if not v["ghost"]]
+    # --members caps the listing, not the counts
+    assert all(len(g["members"]) == min(g["count"], 2) for g in data["groups"])
+    for side in ("after", "before"):
+        assert sum(g["count"] for g in data["groups"] if g["side"] == side and g["kind"] == "states") == \
+            data["counts"]["only_" + side]["states"]
 
 
 def test_gup_shmem_minor_verdict_change_is_the_headline(cli):
@@ -354,3 +367,57 @@ def test_seed_reach_target_changes_from_unreachable_to_reachable(cli, tmp_path):
     assert row["kind"] == "target" and row["before"] == {"verdict": "unreachable"}
     assert row["after"]["verdict"] == "reachable"
     assert row["witness"][-1]["action"] == "uffdio_continue"
+
+
+def test_a_patch_as_a_boolean_constant_gives_the_same_diff_as_its_commit(seed, tmp_path):
+    # the recipe of docs/review.md: the commit's branches also taken when a new boolean is set;
+    # v5.15 with and without it must differ exactly as v5.15 and v5.16 do (v5.16 is v5.15 plus
+    # this one commit in spec/kernels.yaml)
+    import shutil
+    shutil.copytree(os.path.join(ROOT, "spec"), tmp_path / "spec")
+    (tmp_path / "configs").mkdir()
+    shutil.copy(SEED, tmp_path / "configs" / "seed_continue.yaml")
+    changed = 0
+    for path in (tmp_path / "spec").rglob("*.yaml"):
+        text = path.read_text()
+        if "has('9ae0f87d009c')" in text:
+            path.write_text(text.replace("has('9ae0f87d009c')", "(has('9ae0f87d009c') or PATCH_MKDIRTY)"))
+            changed += 1
+    assert changed
+    mm = tmp_path / "spec" / "mm.yaml"
+    mm.write_text(mm.read_text().replace("\nconstants:\n", "\nconstants:\n  PATCH_MKDIRTY: false\n", 1))
+    d = compare(str(tmp_path / "configs" / "seed_continue.yaml"), common={"KERNEL": "v5.15"},
+                after={"PATCH_MKDIRTY": True})
+    assert (d.data["before"]["label"], d.data["after"]["label"]) == ("PATCH_MKDIRTY=false", "PATCH_MKDIRTY=true")
+
+    def states(diff, side):
+        return sorted(json.dumps(m["state"], sort_keys=True) for g in diff.data["groups"]
+                      if g["side"] == side and g["kind"] == "states" for m in g["members"])
+    for side in ("after", "before"):
+        assert states(d, side) == states(seed, side)
+    assert d.data["counts"] == seed.data["counts"]
+
+
+def test_review_doc_example_is_real_output(cli, monkeypatch):
+    # docs/review.md quotes the seed diff, trimmed where it says [...]; every other line must be
+    # a line of the real output (numbers aside: they move with the model; trace step headers
+    # aside: their source strings do). Refresh the quote from the command it shows if this fails.
+    import re
+    text = open(os.path.join(ROOT, "docs", "review.md")).read()
+    cmd = "$ mm-explorer diff configs/seed_continue.yaml --before v5.15 --after v5.16\n"
+    block = text.split(cmd, 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    r = cli("diff", "configs/seed_continue.yaml", "--before", "v5.15", "--after", "v5.16")
+
+    def norm(line):
+        return re.sub(r"\d[\d,.]*", "N", line.rstrip())
+    real = [norm(line) for line in r.out.splitlines()]
+    step_header = re.compile(r"^\s+\d+\s+[a-z_]+(\(.*?\))?\s{3}\S")
+    for line in block.splitlines():
+        if not line.strip() or line.strip() == "[...]" or step_header.match(line):
+            continue
+        if "[...]" in line:
+            head = norm(line.split("[...]", 1)[0])
+            assert any(x.startswith(head) for x in real), line
+        else:
+            assert norm(line) in real, line
