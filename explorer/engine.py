@@ -22,7 +22,7 @@ class Options:
 
     def __init__(self, max_states=None, max_depth=None, deadlock=False, continue_all=False, timeout=None,
                  max_memory=None, progress=None, keep_graph=False, check_invariants=True,
-                 checkpoint=None, checkpoint_every=60.0):
+                 checkpoint=None, checkpoint_every=60.0, probes=True):
         self.max_states = max_states
         self.max_depth = max_depth
         self.deadlock = deadlock
@@ -34,6 +34,7 @@ class Options:
         self.check_invariants = check_invariants
         self.checkpoint = checkpoint  # file written every `checkpoint_every` seconds and at a stop
         self.checkpoint_every = checkpoint_every
+        self.probes = probes  # evaluate invariant premise probes (coverage of implications)
 
 
 class Stop(Exception):
@@ -127,7 +128,7 @@ def explore(model, opts: Options, resume=None) -> Exploration:
                 ex.violations.append((i, n))
         return len(violated) == len(inv_fns)
 
-    probe_fns = [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", [])]
+    probe_fns = [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", [])] if opts.probes else []
     ex.premise_seen = [False] * len(probe_fns)
     pending = list(range(len(probe_fns)))
 

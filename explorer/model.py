@@ -232,6 +232,10 @@ class Model:
             out[var.name] = self._decode_var(var, state)
         return out
 
+    def leaf_value(self, value, t):
+        """One slot's value as plain data: bool, int, or the symbol's name."""
+        return self._leaf(value, t)
+
     def _leaf(self, value, t):
         if isinstance(t, TBool):
             return bool(value)
@@ -486,6 +490,7 @@ class Loader:
                 raise SpecError(kpos, f"'{name}' is a built-in and cannot be a constant")
             m.constant_pos[name] = kpos
             m.constants[name] = val  # raw for now
+        self.default_constants = dict(m.constants)
         for name, entry in self.overrides.items():
             value, pos = entry[0], entry[1]
             vpos = entry[2] if len(entry) > 2 else pos
@@ -564,8 +569,17 @@ class Loader:
             elif isinstance(v, dict):
                 for x in v.values():
                     walk(x)
-        for name in list(m.constants):
-            walk(m.constants[name])
+        def keys(v):
+            if isinstance(v, dict):
+                for k, x in v.items():
+                    m.symbol_id(str(k))
+                    keys(x)
+            elif isinstance(v, list):
+                for x in v:
+                    keys(x)
+        # Symbols are numbered in an order that does not depend on the overrides: the spec's own
+        # enums, set lists and constant defaults first, values that only an override brings last.
+        # So two loads of one spec with other constants give equal states equal tuples.
         for name, (key, val, kpos, cont) in sections["types"].items():
             if isinstance(val, LList):
                 for s in val:
@@ -577,6 +591,11 @@ class Loader:
         for name, (key, val, kpos, cont) in sections["variables"].items():
             if isinstance(val, LDict) and isinstance(val.get("type"), LList):
                 walk(val["type"])
+        for name in self.default_constants:
+            walk(self.default_constants[name])
+            keys(self.default_constants[name])
+        for name in list(m.constants):
+            walk(m.constants[name])
         for name in list(m.constants):
             m.constants[name] = self.to_const(m.constants[name], m.constant_pos[name])
 
