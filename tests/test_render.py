@@ -284,9 +284,16 @@ def test_saved_trace_rerenders_identically(cli, tmp_path):
     assert r.out == ""  # only files were asked for
     for x in a:
         assert a[x].read_text() == b[x].read_text(), x
-    # the engine's own --json re-renders too (marking what the invariant's text reads)
+    # the result of --json carries the culprits too, so it re-renders the same
+    assert json.loads((tmp_path / "result.json").read_text())["culprits"] == doc["culprits"]
     r = cli("trace", tmp_path / "result.json", "-o", tmp_path / "c.dot")
-    assert r.code == 0 and "read by NoLostWrite" in (tmp_path / "c.dot").read_text()
+    assert r.code == 0 and (tmp_path / "c.dot").read_text() == a["dot"].read_text()
+    # a result saved without them marks what the invariant's text reads, and says so
+    d = json.loads((tmp_path / "result.json").read_text())
+    del d["culprits"]
+    (tmp_path / "old.json").write_text(json.dumps(d))
+    r = cli("trace", tmp_path / "old.json", "-o", tmp_path / "d.dot")
+    assert r.code == 0 and "read by NoLostWrite" in (tmp_path / "d.dot").read_text()
 
 
 def test_trace_command_refuses_what_it_cannot_draw(cli, tmp_path):
@@ -537,3 +544,9 @@ def test_graph_limits_and_bad_projection(cli, tmp_path):
     assert r.code == 2 and "did you mean 'pte'" in r.err
     r = cli("graph", BENCH, "-o", tmp_path / "g.dot", "--max-nodes", "0")
     assert r.code == 2
+
+
+def test_big_graphs_get_layouts_graphviz_finishes():
+    assert stategraph.layout_attrs(20, 70) == {}
+    assert stategraph.layout_attrs(132, 772)["splines"] == "line"
+    assert stategraph.layout_attrs(1436, 12812)["layout"] == "sfdp"

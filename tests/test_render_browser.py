@@ -95,3 +95,22 @@ def test_page_is_self_contained(page):
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', text)
     assert "http://" not in text.replace("http://www.w3.org/", "")
     assert "<svg" in text and "trace-data" in text
+
+
+def test_trace_ending_in_a_runtime_error(spec, tmp_path):
+    from explorer.cli import main
+    path = spec("""
+        module: e
+        variables:
+          n: {type: int, min: 0, max: 1}
+        actions:
+          Inc:
+            source: kernel/fork.c copy_process
+            effect: n += 1
+    """)
+    html = tmp_path / "e.html"
+    assert main(["check", path, "-q", "--html", str(html)]) == 2
+    dom = chromium(tmp_path, html.as_uri() + "#step=2", "--dump-dom")
+    assert re.search(r'<body data-step="2"', dom)
+    assert "runtime error: " in dom
+    assert cell(dom, "n") == ("v", "1")  # the state before the failing step

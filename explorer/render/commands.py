@@ -41,23 +41,24 @@ def add_check_args(p):
 
 
 def check_hook(args, problem, result, out, err):
+    """Runs after the check, before --json is written: adds the culprits of a violation to the
+    result (so every saved JSON re-renders the same) and writes the trace outputs asked for."""
     wanted = [(f, getattr(args, a, None)) for f, a in
               (("--trace-out", "trace_out"), ("--trace-json", "trace_json"), ("--itf", "itf"), ("--html", "html"))]
     wanted = [(f, v) for f, v in wanted if v]
+    data = result.data
+    if data.get("verdict") == "violation" and "culprits" not in data and (wanted or getattr(args, "json", None)):
+        from . import culprits
+        c = culprits.compute(problem.model, result.exploration)
+        if c is not None:
+            data["culprits"] = c
     if not wanted:
         return
-    data = result.data
     if not data.get("trace"):
         flags = ", ".join(f for f, _ in wanted)
         err.write(f"note: no trace to write for {flags}: the verdict is {data.get('verdict')} "
                   f"({data.get('message')})\n")
         return
-    if data.get("verdict") == "violation" and "culprits" not in data and \
-            (args.trace_out or args.trace_json or args.html):
-        from . import culprits
-        c = culprits.compute(problem.model, result.exploration)
-        if c is not None:
-            data["culprits"] = c
     write_outputs(data, err, diagram=args.trace_out, trace_json=args.trace_json, itf=args.itf, html=args.html,
                   all_vars=args.all_vars)
 

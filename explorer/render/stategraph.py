@@ -15,6 +15,8 @@ from .view import groups as make_groups, show
 
 DEFAULT_MAX_NODES = 2000
 VALUE_LABELS_UP_TO = 400  # more nodes than this: label states by number only
+CURVED_EDGES_UP_TO = 150  # dot with curved edges (slow: spline routing grows fast with edges)
+LAYERED_EDGES_UP_TO = 1500  # dot with straight edges; beyond, the force-directed sfdp
 PALETTE = ["#fbb4ae", "#b3cde3", "#ccebc5", "#decbe4", "#fed9a6", "#ffffcc", "#e5d8bd", "#fddaec", "#f2f2f2"]
 
 
@@ -130,6 +132,7 @@ def graph_dot(g, layout: dict, *, title: str, invariants: list, path=(), project
     dg = graphviz.Digraph("states")
     dg.attr(rankdir="TB", fontname=FONT, labelloc="t", labeljust="l", label=_title(title, colours, holding, bool(path), project),
             nodesep="0.25", ranksep="0.5", pad="0.3", bgcolor="white")
+    dg.attr(**layout_attrs(len(m.nodes), len(m.edges)))
     dg.attr("node", shape="box", style="rounded,filled", fillcolor="white", fontname=MONO, fontsize="9",
             margin="0.08,0.04")
     dg.attr("edge", fontname=FONT, fontsize="8", color="#888888", fontcolor="#444444", arrowsize="0.6")
@@ -169,6 +172,15 @@ def graph_dot(g, layout: dict, *, title: str, invariants: list, path=(), project
             attrs.update(penwidth="3.5", color="black", fontcolor="black", fontname=FONT + " Bold")
         dg.edge(ids[a], ids[b], **attrs)
     return dg.source, len(m.nodes), len(m.edges)
+
+
+def layout_attrs(nodes: int, edges: int) -> dict:
+    """Graph attributes that keep Graphviz's time reasonable for the graph's size."""
+    if edges <= CURVED_EDGES_UP_TO and nodes <= CURVED_EDGES_UP_TO:
+        return {}
+    if edges <= LAYERED_EDGES_UP_TO:
+        return {"splines": "line", "mclimit": "0.1", "nslimit": "1", "nslimit1": "1"}
+    return {"layout": "sfdp", "overlap": "prism", "splines": "false"}
 
 
 def _title(title, colours, holding, has_path, project) -> str:
