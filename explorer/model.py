@@ -663,7 +663,9 @@ class Loader:
             st = m.sets[name]
             if isinstance(st.elem_type, TSym):
                 return TSym([m.symbols[v] for v in st.values], name)
-            if st.values == list(range(st.values[0], st.values[0] + len(st))) if st.values else False:
+            if not st.values:
+                raise SpecError(pos, f"{what}: set {name} is empty for these constants, so it cannot be a type")
+            if st.values == list(range(st.values[0], st.values[0] + len(st))):
                 return TInt(st.values[0], st.values[-1])
             raise SpecError(pos, f"{what}: set {name} is not a contiguous range of integers, so it cannot be a type")
         raise SpecError(pos, f"{what}: unknown type '{name}'" + did_you_mean(name, ["bool", "int"] + list(m.types) + list(m.sets)))
