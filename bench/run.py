@@ -112,11 +112,12 @@ def anchors(P, V, tools, n_states, workdir, timeout=None):
     return rows
 
 
-def fmt_row(r, baseline):
+def fmt_row(r, baselines):
     s = r.get("states")
     wall = r["wall"]
     if r["tool"].startswith("ours"):
-        bps = (r["peak"] - baseline) * 2**20 / s if s else float("nan")
+        base = baselines["python" if r["tool"].startswith("ours-python") else "c"]
+        bps = (r["peak"] - base) * 2**20 / s if s else float("nan")
     else:
         bps = r["peak"] * 2**20 / s if s else float("nan")
     sps = s / wall if s and wall else float("nan")
@@ -168,8 +169,11 @@ def main(argv=None):
         subprocess.run([sys.executable, "-m", "explorer", "check", SPEC, "--set", f"P={P}", "--set", f"V={V}",
                         "--backend", "c", "--max-states", "1"], capture_output=True)
     base = ours(1, 1, "c")
+    pybase = ours(1, 1, "python")
+    baselines = {"c": base["peak"], "python": pybase["peak"]}
     baseline = base["peak"]
-    print(f"baseline (P=1,V=1 on the compiled backend, start-up included): {base['wall']:.2f} s, {baseline:.0f} MiB")
+    print(f"baseline (P=1,V=1, whole command): compiled backend {base['wall']:.2f} s, {baseline:.0f} MiB; "
+          f"reference backend {pybase['wall']:.2f} s, {pybase['peak']:.0f} MiB")
     workdir = None
     tools = [] if args.no_anchors else args.tools.split()
     if tools:
@@ -194,7 +198,7 @@ def main(argv=None):
         print("| tool | states | wall s | states/s | peak MiB | bytes/state | note |")
         print("|---|---|---|---|---|---|---|")
         for r in rows:
-            print(fmt_row(r, baseline))
+            print(fmt_row(r, baselines))
         mine = rows[0]
         ratios = []
         for label, name in (("SPIN-bfs", "spin-bfs"), ("rumur", "rumur-t1"), ("hand-written", "python")):
@@ -211,13 +215,19 @@ def main(argv=None):
         all_rows.append({"P": P, "V": V, "rows": rows, "baseline_mib": baseline})
         sys.stdout.flush()
     if args.mm:
-        print("\n### configs/*.yaml (mm model)\n")
-        print("| config | states | c wall s | python wall s | verdict |")
-        print("|---|---|---|---|---|")
+        print("\n### configs/*.yaml (the mm model)\n")
+        print("start-up = load, compile and first state (`--max-states 1`), whole command; cold: empty C cache")
+        print("(gcc runs), warm: the library is in the cache.\n")
+        print("| config | states | verdict | c wall s | python wall s | start-up cold s | start-up warm s |")
+        print("|---|---|---|---|---|---|---|")
+        cold_cache = tempfile.mkdtemp(prefix="mmx-cache-")
         for cfg in sorted(os.listdir(os.path.join(ROOT, "configs"))):
             if not cfg.endswith(".yaml"):
                 continue
             path = os.path.join(ROOT, "configs", cfg)
+            first = [sys.executable, "-m", "explorer", "check", path, "--backend", "c", "--max-states", "1"]
+            _, _, cold, _ = gnu_time(first, env=dict(os.environ, XDG_CACHE_HOME=cold_cache))
+            _, _, warm, _ = gnu_time(first)
             res = {}
             for b in ("c", "python"):
                 with tempfile.NamedTemporaryFile("r", suffix=".json") as jf:
@@ -229,9 +239,11 @@ def main(argv=None):
                         res[b] = None
             if res.get("c") and res.get("python"):
                 d, w = res["c"]
-                print(f"| {cfg} | {d['stats']['distinct_states']:,} | {w:.2f} | {res['python'][1]:.2f} | {d['verdict']} |")
+                print(f"| {cfg} | {d['stats']['distinct_states']:,} | {d['verdict']} | {w:.2f} | {res['python'][1]:.2f} "
+                      f"| {cold:.2f} | {warm:.2f} |")
             else:
-                print(f"| {cfg} | - | - | - | refused |")
+                print(f"| {cfg} | - | refused at load | - | - | - | - |")
+        shutil.rmtree(cold_cache, ignore_errors=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(all_rows, f, indent=1)

@@ -184,8 +184,11 @@ static int lvl_push(ctx *c, uint64_t start) {
 }
 
 void *mx_new(int nth, int64_t max_states, int64_t max_depth, int deadlock, int cont, int check_inv) {
-    ctx *c = calloc(1, sizeof(ctx));
-    if (!c) return 0;
+    void *mem = 0;
+    /* the struct holds 64-byte aligned members (one cache line per thread's data) */
+    if (posix_memalign(&mem, 64, sizeof(ctx)) != 0) return 0;
+    ctx *c = mem;
+    memset(c, 0, sizeof(ctx));
     c->nth = nth < 1 ? 1 : (nth > 2 ? 2 : nth);
     c->max_states = max_states; c->max_depth = max_depth;
     c->deadlock = deadlock; c->cont = cont; c->check_inv = check_inv && NINV > 0;

@@ -13,7 +13,7 @@ from .translate import Layout, Translator, Unsupported
 
 VERSION = "3"
 HERE = os.path.dirname(os.path.abspath(__file__))
-CFLAGS = ["-O2", "-fPIC", "-shared", "-pthread", "-fno-strict-aliasing", "-w"]
+CFLAGS = ["-O1", "-fPIC", "-shared", "-pthread", "-fno-strict-aliasing", "-w"]
 _loaded = {}
 _cc = {}
 
@@ -114,7 +114,7 @@ def load(model) -> Lib:
     """Translate, compile (or find in the cache) and load the library of `model`."""
     layout = Layout(model)
     path, ver = compiler()
-    flags = CFLAGS + ["-march=native"]
+    flags = CFLAGS + ["-march=native"] + os.environ.get("MM_EXPLORER_CFLAGS", "").split()
     key = cache_key(model, layout, ver, flags)
     if key in _loaded:
         return Lib(_loaded[key], layout, key)
@@ -128,7 +128,7 @@ def load(model) -> Lib:
             f.write(src)
         tmp_so = tmp_c[:-2] + ".so"
         try:
-            for fl in (flags, CFLAGS):
+            for fl in (flags, [f for f in flags if f != "-march=native"]):
                 r = subprocess.run([path, *fl, "-o", tmp_so, tmp_c], capture_output=True, text=True)
                 if r.returncode == 0:
                     break
