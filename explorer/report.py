@@ -141,11 +141,16 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
                 "error": "Trace to the runtime error"}.get(v, f"Witness for {data.get('invariant')}")
         L.append("")
         L.append(style.bold(f"{what} ({len(data['trace']) - 1} steps):"))
-        L.extend(format_trace(data["trace"], layout, style))
+        culprits = data.get("culprits") or {}
+        bad = set(culprits.get("slots") or []) if culprits.get("invariant") == data.get("invariant") else set()
+        L.extend(format_trace(data["trace"], layout, style, bad_keys=bad))
         if v == "violation":
             inv = data.get("invariant")
             expr = (data.get("invariant_exprs") or {}).get(inv)
             L.append(f"  {style.red('violated')}: {inv}" + (f"  ==  {expr}" if expr else ""))
+            last = flatten(data["trace"][-1].get("state") or {}, layout)
+            if bad & set(last):  # the values that make it false (a renderer adds them to the result)
+                L.append("  because: " + ", ".join(f"{k} = {show_value(x)}" for k, x in last.items() if k in bad))
         if len(data.get("violations") or []) > 1:
             L.append("")
             L.append("Other invariants violated (first violation of each, with --continue):")

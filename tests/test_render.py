@@ -329,6 +329,7 @@ def test_check_report_shows_only_the_changes_per_step(cli):
     after_init = r.out.split("1  WriteFault(v=0, p=0)")[1].split("violated:")[0]
     assert "vwrite" not in after_init  # never changes, so never shown after the initial state
     assert "modified[0]: FALSE -> TRUE" in after_init
+    assert "  because: pdirty[0] = FALSE, modified[0] = TRUE, pte[0][0].dirty = FALSE\n" in r.out
 
 
 # --- error and deadlock traces -----------------------------------------------------------------------------

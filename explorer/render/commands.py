@@ -41,13 +41,14 @@ def add_check_args(p):
 
 
 def check_hook(args, problem, result, out, err):
-    """Runs after the check, before --json is written: adds the culprits of a violation to the
-    result (so every saved JSON re-renders the same) and writes the trace outputs asked for."""
+    """Runs after the check, before the report and --json are written: adds the culprits of a
+    violation to the result (the report shows them, and every saved JSON re-renders the same),
+    then writes the trace outputs asked for."""
     wanted = [(f, getattr(args, a, None)) for f, a in
               (("--trace-out", "trace_out"), ("--trace-json", "trace_json"), ("--itf", "itf"), ("--html", "html"))]
     wanted = [(f, v) for f, v in wanted if v]
     data = result.data
-    if data.get("verdict") == "violation" and "culprits" not in data and (wanted or getattr(args, "json", None)):
+    if data.get("verdict") == "violation" and "culprits" not in data:
         from . import culprits
         c = culprits.compute(problem.model, result.exploration)
         if c is not None:
