@@ -49,14 +49,35 @@ static inline int keq(const pkey_t *a, const pkey_t *b) {
 }
 static inline int kempty(const pkey_t *e) { return (e->w[W - 1] >> 63) != 0; }
 
-typedef struct { pkey_t *tab; uint64_t cap, n; } __attribute__((aligned(64))) hset;
+typedef struct { pkey_t *tab; uint64_t cap, n; int mapped; } __attribute__((aligned(64))) hset;
 
+/* Large tables are mapped with transparent huge pages: every lookup lands on a random page, and
+   with 4 KiB pages nearly every one would also miss the TLB. */
 static int hs_alloc(hset *h, uint64_t cap) {
-    pkey_t *t = malloc(cap * sizeof(pkey_t));
-    if (!t) return 1;
-    memset(t, 0xff, cap * sizeof(pkey_t));
-    h->tab = t; h->cap = cap; h->n = 0;
+    size_t bytes = cap * sizeof(pkey_t);
+    pkey_t *t;
+    int mapped = 0;
+    if (bytes >= (4u << 20)) {
+        void *m = mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) return 1;
+#ifdef MADV_HUGEPAGE
+        madvise(m, bytes, MADV_HUGEPAGE);
+#endif
+        t = m;
+        mapped = 1;
+    } else {
+        t = malloc(bytes);
+        if (!t) return 1;
+    }
+    memset(t, 0xff, bytes);
+    h->tab = t; h->cap = cap; h->n = 0; h->mapped = mapped;
     return 0;
+}
+static void hs_free(hset *h) {
+    if (!h->tab) return;
+    if (h->mapped) munmap(h->tab, h->cap * sizeof(pkey_t));
+    else free(h->tab);
+    h->tab = 0;
 }
 static void hs_put(pkey_t *tab, uint64_t mask, const pkey_t *k) {
     uint64_t i = khash(k) & mask;
@@ -69,7 +90,7 @@ static int hs_grow(hset *h) {
     for (uint64_t i = 0; i < h->cap; i++)
         if (!kempty(&h->tab[i])) hs_put(g.tab, g.cap - 1, &h->tab[i]);
     g.n = h->n;
-    free(h->tab);
+    hs_free(h);
     *h = g;
     return 0;
 }
@@ -202,7 +223,7 @@ void mx_free(void *p) {
     ctx *c = p;
     if (!c) return;
     if (getenv("MM_EXPLORER_PHASES")) fprintf(stderr, "phases: expand %.3f dedup %.3f record %.3f total %.3f; chunks %lu, on two threads %lu; ns/successor 1t %.1f 2t %.1f\n", c->tph[0], c->tph[1], c->tph[3], c->tph[2], (unsigned long)c->nchunks, (unsigned long)c->chunks_two, c->cost[0] * 1e9, c->cost[1] * 1e9);
-    free(c->hs[0].tab); free(c->hs[1].tab);
+    hs_free(&c->hs[0]); hs_free(&c->hs[1]);
     free(c->states); free(c->parent); free(c->via); free(c->lvl);
     for (int t = 0; t < 2; t++) {
         tbuf *b = &c->tb[t];

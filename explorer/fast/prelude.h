@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 #include <pthread.h>
+#include <sys/mman.h>
 
 typedef int64_t V;
 typedef int32_t SV;
