@@ -551,3 +551,47 @@ def test_big_graphs_get_layouts_graphviz_finishes():
     assert stategraph.layout_attrs(20, 70) == {}
     assert stategraph.layout_attrs(132, 772)["splines"] == "line"
     assert stategraph.layout_attrs(1436, 12812)["layout"] == "sfdp"
+
+
+def test_damaged_trace_files_give_one_line_errors(cli, tmp_path, data):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    junk = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.text(max_size=3),
+                     st.lists(st.integers(0, 1), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(0, 1), max_size=2))
+
+    def paths(x, prefix=()):
+        yield prefix
+        if isinstance(x, dict):
+            for k, v in x.items():
+                yield from paths(v, prefix + (k,))
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                yield from paths(v, prefix + (i,))
+
+    doc = trace_document(data)
+    all_paths = [p for p in paths(doc) if p]
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(all_paths), junk, st.booleans())
+    def damaged(path, value, delete):
+        d = json.loads(json.dumps(doc))
+        parent = d
+        for k in path[:-1]:
+            parent = parent[k]
+        if delete and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = value
+        f = tmp_path / "d.json"
+        f.write_text(json.dumps(d))
+        for extra in ((), ("--format", "mail"), ("-o", str(tmp_path / "d.dot"), "--itf", str(tmp_path / "d.itf"))):
+            r = cli("trace", f, *extra)
+            assert r.code in (0, 2), r.err
+            assert "Traceback" not in r.err
+            if r.code == 2:
+                assert r.err.count("\n") == 1 and str(f) in r.err
+
+    try:
+        damaged()
+    except Exception as e:  # show the failing case plainly
+        raise AssertionError(f"{type(e).__name__}: {e}") from e

@@ -107,15 +107,23 @@ def add_trace_command(sub):
 
 
 def cmd_trace(args, out=sys.stdout, err=sys.stderr):
+    from ..errors import Pos
     from .view import load_doc
     data = load_doc(args.file)
-    write_outputs(data, err, diagram=args.output, itf=args.itf, html=args.html, all_vars=args.all_vars)
     fmt = args.format or (None if (args.output or args.html or args.itf) else "text")
-    if fmt == "mail":
-        from .mail import format_mail
-        out.write(format_mail(data))
-    elif fmt == "text":
-        out.write(format_text(data, args.color, out))
+    try:
+        text = ""
+        if fmt == "mail":
+            from .mail import format_mail
+            text = format_mail(data)
+        elif fmt == "text":
+            text = format_text(data, args.color, out)
+        write_outputs(data, err, diagram=args.output, itf=args.itf, html=args.html, all_vars=args.all_vars)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:
+        # load_doc checked the outline; a value of the wrong kind deeper inside ends here
+        raise SpecError(Pos(args.file, 1, 1), f"the trace does not have the shape of an mm-explorer trace "
+                                              f"({type(e).__name__}: {e})") from None
+    out.write(text)
     return 0
 
 

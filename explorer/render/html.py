@@ -329,6 +329,13 @@ JS = r"""
     for (var q = 0; q < nodes.length; q++) {
       nodes[q].classList.toggle("current", nodes[q].id === "s" + n);
     }
+    var box = document.querySelector(".diagram");
+    var node = document.getElementById("s" + n);
+    if (box && node && node.getBoundingClientRect) {  // scroll the diagram (not the page) to the state
+      var b = box.getBoundingClientRect(), r = node.getBoundingClientRect();
+      if (r.top < b.top || r.bottom > b.bottom) { box.scrollTop += r.top - b.top - 70; }
+      if (r.left < b.left || r.right > b.right) { box.scrollLeft += r.left - b.left - 10; }
+    }
     var h = "#step=" + n;
     if (location.hash !== h && history.replaceState) { history.replaceState(null, "", h); }
   }
