@@ -157,11 +157,16 @@ def test_diagram_source_highlights_changes_and_marks_culprits(data):
     assert "rankdir=LR" in src
 
 
-def test_all_vars_draws_every_row(data):
+def test_all_vars_draws_every_row(data, cli, tmp_path):
     src = diagram.trace_dot(TraceView(data), all_vars=True)
     labels = node_labels(src)
     assert all("vwrite" in labels[s] for s in labels)
     assert "not shown" not in src
+    for flag, folded in ((), True), (("--all-vars",), False):
+        out = tmp_path / f"t{len(flag)}.dot"
+        r = cli("check", BENCH, "--set", "BUGGY=true", "--set", "P=1", "--set", "V=1", "-q", "--trace-out", out, *flag)
+        assert r.code == 1
+        assert ("unchanged rows not shown" in out.read_text()) == folded
 
 
 LONG = """
@@ -532,6 +537,9 @@ def test_graph_command(cli, tmp_path):
     assert len([i for i in ids if re.fullmatch(r"n\d+", i or "")]) == 22
     r = cli("graph", BENCH, "--set", "P=1", "--set", "V=1", "--set", "BUGGY=true", "-o", out, "--project", "pte")
     assert r.code == 0 and "4 nodes" in r.out and "bold: the 3-step path" in r.out
+    dot = tmp_path / "g.dot"
+    r = cli("graph", BENCH, "--set", "P=1", "--set", "V=1", "-o", dot, "--params")
+    assert r.code == 0 and " WriteFault(v=0, p=0) " in dot.read_text()
 
 
 def test_graph_limits_and_bad_projection(cli, tmp_path):
