@@ -59,7 +59,8 @@ def test_viewer_shows_the_step_in_the_address(page, tmp_path):
     assert cell(dom, "modified[0]") == ("v changed", "F\u2192T")
     assert cell(dom, "cached[0]") == ("v", "T")
     assert re.search(r'<li data-step="2" id="step-2" class="[^"]*current', dom)
-    assert re.search(r'<g id="s2" class="node current">', dom)  # the inline SVG follows the step
+    if shutil.which("dot"):
+        assert re.search(r'<g id="s2" class="node current">', dom)  # the inline SVG follows the step
     dom = chromium(tmp_path, url + "#step=1", "--dump-dom")
     assert re.search(r'<body data-step="1"', dom)
     assert cell(dom, "modified[0]") == ("v f", "F")
@@ -94,7 +95,8 @@ def test_page_is_self_contained(page):
     text = page.read_text()
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', text)
     assert "http://" not in text.replace("http://www.w3.org/", "")
-    assert "<svg" in text and "trace-data" in text
+    assert "trace-data" in text
+    assert ("<svg" in text) == bool(shutil.which("dot"))
 
 
 def test_trace_ending_in_a_runtime_error(spec, tmp_path):
