@@ -603,3 +603,17 @@ def test_damaged_trace_files_give_one_line_errors(cli, tmp_path, data):
         damaged()
     except Exception as e:  # show the failing case plainly
         raise AssertionError(f"{type(e).__name__}: {e}") from e
+
+
+def test_itf_index_keys_follow_the_sets_not_the_text(tmp_path, cli):
+    # LEVELS holds the symbols '4' and '5' (quoted in YAML): they look like integers but are not.
+    spec = tmp_path / "s.yaml"
+    spec.write_text("sets: {LEVELS: ['4', '5'], P: range(2)}\n"
+                    "variables: {seen: {type: bool, over: [LEVELS, P]}}\n"
+                    "actions:\n  See: {params: {q: LEVELS}, effect: 'seen[q][1] = True'}\n"
+                    "invariants:\n  I: not seen['5'][1]\n")
+    out = tmp_path / "t.itf.json"
+    assert cli("check", spec, "--itf", out, "-q").code == 1
+    seen = json.loads(out.read_text())["states"][1]["seen"]["#map"]
+    assert [k for k, _ in seen] == ["4", "5"]
+    assert seen[1][1]["#map"][1] == [{"#bigint": "1"}, True]

@@ -4,8 +4,9 @@
 
 Values: booleans and symbols as JSON booleans and strings, integers as {"#bigint": "n"}, records
 as JSON objects, arrays over sets as {"#map": [[key, value], ...]} (nested for several index
-sets). The decoded states store index keys as text; keys written as decimal integers are
-integer set elements and become {"#bigint": ...}, other keys are symbols and stay strings.
+sets). The decoded states store index keys as text; the result's "sets" says whether a set
+holds integers (keys become {"#bigint": ...}) or symbols (keys stay strings). A saved result
+without "sets" falls back to the text: decimal digits are integers.
 Each state's "#meta" also carries the step that led to it: action, params and source.
 """
 
@@ -26,15 +27,19 @@ def value(v):
     return v
 
 
-def key(k):
+def key(k, is_int=None):
     k = str(k)
-    return {"#bigint": k} if _INT.match(k) else k
+    if is_int is None:
+        is_int = bool(_INT.match(k))
+    return {"#bigint": k} if is_int else k
 
 
-def encode(v, depth: int, record: bool):
-    """A decoded variable value: `depth` levels of arrays, then a record or a leaf."""
+def encode(v, depth: int, record: bool, int_keys=()):
+    """A decoded variable value: `depth` levels of arrays, then a record or a leaf.
+    `int_keys[i]`: whether level i's index set holds integers (None: guess from the text)."""
     if depth > 0:
-        return {"#map": [[key(k), encode(x, depth - 1, record)] for k, x in v.items()]}
+        ik = int_keys[0] if int_keys else None
+        return {"#map": [[key(k, ik), encode(x, depth - 1, record, int_keys[1:])] for k, x in v.items()]}
     if record:
         return {f: value(x) for f, x in v.items()}
     return value(v)
@@ -69,7 +74,9 @@ def to_itf(data: dict) -> dict:
         s = {"#meta": m}
         for n in names:
             info = layout[n]
-            s[n] = encode(st["state"][n], len(info.get("over") or []), bool(info.get("record")))
+            over = info.get("over") or []
+            int_keys = [_set_is_int(data, name) for name in over]
+            s[n] = encode(st["state"][n], len(over), bool(info.get("record")), int_keys)
         states.append(s)
     return {"#meta": meta, "vars": names, "states": states}
 
@@ -82,3 +89,11 @@ def _type_text(info: dict) -> str:
     for s in reversed(over):
         t = f"{s} -> {t}"
     return t
+
+
+def _set_is_int(data: dict, name: str):
+    """True / False from the result's "sets", None when the result does not say."""
+    values = (data.get("sets") or {}).get(name)
+    if values is None:
+        return None
+    return all(isinstance(x, int) and not isinstance(x, bool) for x in values)
