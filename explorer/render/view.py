@@ -315,6 +315,9 @@ class TraceView:
     def constants_line(self, limit=None, long_value=60) -> str:
         """NAME=value, ...; values longer than `long_value` characters are shown as (...)."""
         consts = self.data.get("constants") or {}
+        chosen = self.data.get("constants_set")
+        if chosen:  # the constants the config set say what world this is; the rest are defaults
+            consts = {k: v for k, v in consts.items() if k in chosen}
         parts = []
         for k, v in consts.items():
             text = _yamlish(v)
