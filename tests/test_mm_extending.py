@@ -38,6 +38,15 @@ def test_walkthrough_files_work(tmp_path):
     r = explorer.check(explorer.load(config, {"KERNEL": "newest"}))
     assert r.verdict == "ok"
     assert any(a["action"] == "uffdio_continue_wp" and a["fired"] for a in r.coverage["actions"])
+    # section 6: the diff against the kernels without the commit shows the new steps, no new state
+    d = run_cli("diff", config, "--before", "v6.3", "--after", "newest", "-q")
+    assert d.code == 1
+    doc = open(DOC).read()
+    assert "0 projected state(s) only after" in d.out.splitlines()[0]
+    assert "0 projected state(s) only after" in doc
+    full = run_cli("diff", config, "--before", "v6.3", "--after", "newest")
+    assert "actions only after: uffdio_continue_wp" in full.out
+    assert "pte[0][0].uffd_wp      FALSE -> TRUE" in full.out
     # the deliberate break of section 5 gives the two-step counterexample the text promises
     caller = tmp_path / "spec" / "callers" / "mcontinue_atomic_pte_wp.yaml"
     broken = caller.read_text().replace("mcontinue_atomic_pte_flags(v, p, True)", "mcontinue_atomic_pte_flags(v, p, False)")
