@@ -122,6 +122,8 @@ typedef struct {
     uint8_t *perr;     /* runtime error while expanding the parent */
     int32_t *res[2];   /* per successor, written by the thread of its table: R_* or the first violated invariant */
     uint64_t *hash;    /* per successor: hash of its key */
+    uint32_t *sidx[2]; /* positions of the successors of each table, in order (two-thread mode) */
+    uint64_t ns[2];
     uint64_t *fmask[2], *emask[2];  /* continue mode: failed / erroring invariants of a new state */
     uint64_t rescap, pcap;
     uint64_t a, b;     /* parents [a, b) */
@@ -144,6 +146,7 @@ typedef struct {
     tbuf tb[2];
     int shard_oom[2];
     double tph[4];
+    double tth[2] __attribute__((aligned(64)));
     double cost[2];        /* seconds per successor, one thread / two threads (moving average) */
     uint64_t nchunks, chunks_two;
     int fixed;             /* debugging: always one (0) or two (1) threads */
@@ -222,12 +225,13 @@ void *mx_new(int nth, int64_t max_states, int64_t max_depth, int deadlock, int c
 void mx_free(void *p) {
     ctx *c = p;
     if (!c) return;
-    if (getenv("MM_EXPLORER_PHASES")) fprintf(stderr, "phases: expand %.3f dedup %.3f record %.3f total %.3f; chunks %lu, on two threads %lu; ns/successor 1t %.1f 2t %.1f\n", c->tph[0], c->tph[1], c->tph[3], c->tph[2], (unsigned long)c->nchunks, (unsigned long)c->chunks_two, c->cost[0] * 1e9, c->cost[1] * 1e9);
+    if (getenv("MM_EXPLORER_PHASES"))  /* profiling aid: where the time went */
+        fprintf(stderr, "phases: expand %.3f dedup %.3f record %.3f total %.3f; chunks %lu, on two threads %lu; ns/successor 1t %.1f 2t %.1f\n", c->tph[0], c->tph[1], c->tph[3], c->tph[2], (unsigned long)c->nchunks, (unsigned long)c->chunks_two, c->cost[0] * 1e9, c->cost[1] * 1e9);
     hs_free(&c->hs[0]); hs_free(&c->hs[1]);
     free(c->states); free(c->parent); free(c->via); free(c->lvl);
     for (int t = 0; t < 2; t++) {
         tbuf *b = &c->tb[t];
-        free(b->ob.keys); free(b->ob.inst); free(b->cnt); free(b->perr); for (int h = 0; h < 2; h++) { free(b->res[h]); free(b->fmask[h]); free(b->emask[h]); } free(b->hash);
+        free(b->ob.keys); free(b->ob.inst); free(b->cnt); free(b->perr); for (int h = 0; h < 2; h++) { free(b->res[h]); free(b->fmask[h]); free(b->emask[h]); free(b->sidx[h]); } free(b->hash);
     }
     free(c);
 }
@@ -284,6 +288,9 @@ static void expand_range(ctx *c, tbuf *b) {
             int32_t *r = realloc(b->res[h], cap * sizeof(int32_t));
             if (!r) { b->oom = 1; return; }
             b->res[h] = r;
+            uint32_t *x = realloc(b->sidx[h], cap * sizeof(uint32_t));
+            if (!x) { b->oom = 1; return; }
+            b->sidx[h] = x;
         }
         uint64_t *hh = realloc(b->hash, cap * sizeof(uint64_t));
         if (!hh) { b->oom = 1; return; }
@@ -300,12 +307,20 @@ static void expand_range(ctx *c, tbuf *b) {
         }
         b->rescap = cap;
     }
-    for (uint64_t i = 0; i < n; i++) b->hash[i] = khash(&b->ob.keys[i]);
+    b->ns[0] = b->ns[1] = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t h = khash(&b->ob.keys[i]);
+        b->hash[i] = h;
+        int sh = (int)(h >> 63);
+        b->sidx[sh][b->ns[sh]++] = (uint32_t)i;
+    }
 }
 
 static void *phase1_thread(void *arg) {
     job *j = arg;
+    double t0 = now_s();
     expand_range(j->c, &j->c->tb[j->t]);
+    j->c->tth[j->t] += now_s() - t0;
     return 0;
 }
 
@@ -332,30 +347,45 @@ static inline void judge_new(ctx *c, tbuf *b, uint64_t i, int sh) {
 
 #define PF_DIST 20
 
+static inline void dedup_one(ctx *c, tbuf *b, uint64_t i, int sh) {
+    const pkey_t *k = &b->ob.keys[i];
+    uint64_t h = b->hash[i];
+    if (c->cut_mode) { b->res[sh][i] = hs_find(&c->hs[sh], k, h) ? R_DUP : R_NEW; return; }
+    int r = hs_insert(&c->hs[sh], k, h);
+    if (r < 0) { b->res[sh][i] = R_OOM; c->shard_oom[sh] = 1; }
+    else if (r == 0) b->res[sh][i] = R_DUP;
+    else judge_new(c, b, i, sh);
+}
+
+/* Look up / insert the successors of `nbuf` buffers in order: all of them (shard < 0), or only
+   those of table `shard`, through the per-table position lists. */
 static void dedup(ctx *c, int nbuf, int shard) {
     for (int t = 0; t < nbuf; t++) {
         tbuf *b = &c->tb[t];
-        uint64_t n = b->ob.n;
-        const pkey_t *keys = b->ob.keys;
         const uint64_t *H = b->hash;
-        for (uint64_t j = 0; j < n && j < PF_DIST; j++) {
-            int sh = (int)(H[j] >> 63);
-            if (shard < 0 || sh == shard) __builtin_prefetch(&c->hs[sh].tab[H[j] & (c->hs[sh].cap - 1)]);
-        }
-        for (uint64_t i = 0; i < n; i++) {
-            if (i + PF_DIST < n) {
-                uint64_t hj = H[i + PF_DIST];
-                int sj = (int)(hj >> 63);
-                if (shard < 0 || sj == shard) __builtin_prefetch(&c->hs[sj].tab[hj & (c->hs[sj].cap - 1)]);
+        if (shard < 0) {
+            uint64_t n = b->ob.n;
+            for (uint64_t j = 0; j < n && j < PF_DIST; j++) {
+                int sh = (int)(H[j] >> 63);
+                __builtin_prefetch(&c->hs[sh].tab[H[j] & (c->hs[sh].cap - 1)]);
             }
-            uint64_t h = H[i];
-            int sh = (int)(h >> 63);
-            if (shard >= 0 && sh != shard) continue;
-            if (c->cut_mode) { b->res[sh][i] = hs_find(&c->hs[sh], &keys[i], h) ? R_DUP : R_NEW; continue; }
-            int r = hs_insert(&c->hs[sh], &keys[i], h);
-            if (r < 0) { b->res[sh][i] = R_OOM; c->shard_oom[sh] = 1; }
-            else if (r == 0) b->res[sh][i] = R_DUP;
-            else judge_new(c, b, i, sh);
+            for (uint64_t i = 0; i < n; i++) {
+                if (i + PF_DIST < n) {
+                    uint64_t hj = H[i + PF_DIST];
+                    int sj = (int)(hj >> 63);
+                    __builtin_prefetch(&c->hs[sj].tab[hj & (c->hs[sj].cap - 1)]);
+                }
+                dedup_one(c, b, i, (int)(H[i] >> 63));
+            }
+        } else {
+            const uint32_t *L = b->sidx[shard];
+            uint64_t n = b->ns[shard];
+            hset *hs = &c->hs[shard];
+            for (uint64_t j = 0; j < n && j < PF_DIST; j++) __builtin_prefetch(&hs->tab[H[L[j]] & (hs->cap - 1)]);
+            for (uint64_t j = 0; j < n; j++) {
+                if (j + PF_DIST < n) __builtin_prefetch(&hs->tab[H[L[j + PF_DIST]] & (hs->cap - 1)]);
+                dedup_one(c, b, L[j], shard);
+            }
         }
     }
 }
@@ -479,10 +509,11 @@ static int do_chunk2(ctx *c, uint64_t a, uint64_t b, int nbuf) {
         c->tb[0].a = a; c->tb[0].b = mid; c->tb[1].a = mid; c->tb[1].b = b;
         pthread_t th;
         job j1 = {c, 1, 0};
+        job j0 = {c, 0, 0};
         if (pthread_create(&th, 0, phase1_thread, &j1) != 0) {
             expand_range(c, &c->tb[1]);
         } else {
-            expand_range(c, &c->tb[0]);
+            phase1_thread(&j0);
             pthread_join(th, 0);
         }
         if (c->tb[0].oom || c->tb[1].oom) return stop(c, ST_OOM, 0);
