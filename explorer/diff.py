@@ -102,7 +102,7 @@ class Projection:
             idx.extend(range(var.base, var.base + var.size))
         self.variables = list(variables)
         self.names = [names[i] for i in idx]
-        self._leaf = model._leaf
+        self._leaf = model.leaf_value
         self._types = [types[i] for i in idx]
         if len(idx) > 1:
             self._get = itemgetter(*idx)
