@@ -120,11 +120,14 @@ def fmt_row(r, baselines):
         bps = (r["peak"] - base) * 2**20 / s if s else float("nan")
     else:
         bps = r["peak"] * 2**20 / s if s else float("nan")
-    sps = s / wall if s and wall else float("nan")
+    sps = s / wall if s and wall >= 0.005 else float("nan")
     note = r.get("note", "")
     if "explore_s" in r:
         note = f"explore {r['explore_s']:.2f} s; {r['verdict']}" + (f"; {note}" if note else "")
-    return (f"| {r['tool']} | {s if s is not None else '-':,} | {wall:.2f} | {sps:,.0f} | {r['peak']:.0f} | {bps:.0f} | {note} |"
+    sps_s = "-" if math.isnan(sps) else f"{sps:,.0f}"
+    # below ~1e5 states the baseline's noise (a few MiB) dominates bytes/state
+    bps_s = "-" if math.isnan(bps) or (r["tool"].startswith("ours") and s < 100000) else f"{bps:.0f}"
+    return (f"| {r['tool']} | {s:,} | {wall:.2f} | {sps_s} | {r['peak']:.0f} | {bps_s} | {note} |"
             if s is not None else f"| {r['tool']} | - | {wall:.2f} | - | {r['peak']:.0f} | - | {note} |")
 
 

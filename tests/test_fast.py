@@ -33,6 +33,7 @@ def test_store_holds_the_reference_states_in_the_reference_order():
     assert list(got.depth_of) == list(ref.depth_of)
     assert got.path(len(ref.states) - 1) == ref.path(len(ref.states) - 1)
     assert [type(v) for v in got.states[5]] == [type(v) for v in ref.states[5]]
+    assert got.states[:7] == ref.states[:7] and got.states[-2] == ref.states[-2]
 
 
 TAMPERED = [

@@ -80,6 +80,11 @@ class _Lazy:
         for i in range(len(self)):
             yield self[i]
 
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.item(j) for j in range(*i.indices(len(self)))]
+        return self.item(self._norm(i))
+
     def _norm(self, i):
         n = self.ex._n
         if i < 0:
@@ -90,23 +95,22 @@ class _Lazy:
 
 
 class _States(_Lazy):
-    def __getitem__(self, i):
-        return self.ex._get(self._norm(i))[0]
+    def item(self, i):
+        return self.ex._get(i)[0]
 
 
 class _Parent(_Lazy):
-    def __getitem__(self, i):
-        return self.ex._get(self._norm(i))[1]
+    def item(self, i):
+        return self.ex._get(i)[1]
 
 
 class _Via(_Lazy):
-    def __getitem__(self, i):
-        return self.ex._get(self._norm(i))[2]
+    def item(self, i):
+        return self.ex._get(i)[2]
 
 
 class _DepthOf(_Lazy):
-    def __getitem__(self, i):
-        i = self._norm(i)
+    def item(self, i):
         return bisect.bisect_right(self.ex._levels, i) - 1
 
 
