@@ -96,7 +96,8 @@ static int hs_grow(hset *h) {
 }
 /* 1 inserted, 0 present, -1 out of memory */
 static inline int hs_insert(hset *h, const pkey_t *k, uint64_t hv) {
-    if (UNLIKELY((h->n + 1) * 4 > h->cap * 3) && hs_grow(h)) return -1;
+    /* grown at load 3/4; tables of 2^28 slots (2 GiB) and more at 4/5, where memory is what limits */
+    if (UNLIKELY(h->cap < (1ULL << 28) ? (h->n + 1) * 4 > h->cap * 3 : (h->n + 1) * 5 > h->cap * 4) && hs_grow(h)) return -1;
     uint64_t mask = h->cap - 1, i = hv & mask;
     for (;;) {
         pkey_t *e = &h->tab[i];
