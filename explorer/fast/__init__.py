@@ -253,7 +253,10 @@ def run(lib, model, opts) -> FastExploration:
     if not done:
         try:
             while True:
-                status = lib.run(ctx, SLICE_SECONDS)
+                budget = SLICE_SECONDS
+                if deadline is not None:
+                    budget = max(0.005, min(budget, deadline - time.perf_counter()))
+                status = lib.run(ctx, budget)
                 now = time.perf_counter()
                 if status != ST_RUNNING:
                     break
