@@ -12,7 +12,7 @@ time includes interpreter start-up, loading and compiling the spec (the C librar
 per size before timing, as a user's second run finds it in the cache) and peak memory is the
 process's maximum resident set. Our bytes/state is measured above the baseline of the same
 command on the smallest model (interpreter, spec, compiled library); the anchors' is their whole
-peak divided by their states, as the issue quotes it.
+peak divided by their states, as the anchors report it.
 
 The anchors run through ../shared/bench/anchors/run_anchors.sh, copied to a temporary folder
 (it writes build/ beside itself). spin and rumur are installed with apt-get when missing.
