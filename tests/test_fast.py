@@ -151,3 +151,12 @@ def test_error_is_reported_with_the_reference_message(spec):
     assert got.exploration.backend == "c"
     assert got.verdict == ref.verdict == "error"
     assert got.message == ref.message and got.trace == ref.trace
+
+
+def test_cache_keeps_the_newest_libraries(tmp_path):
+    for i in range(5):
+        for ext in (".so", ".c"):
+            (tmp_path / f"model-{i}{ext}").write_text("")
+        os.utime(tmp_path / f"model-{i}.so", (i, i))
+    build._prune(str(tmp_path), keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model-3.c", "model-3.so", "model-4.c", "model-4.so"]

@@ -104,6 +104,24 @@ def cache_key(model, layout, cc_version, flags):
     return h.hexdigest()[:32]
 
 
+KEEP = 256
+
+
+def _prune(d, keep=KEEP):
+    """Keep the cache bounded: the `keep` most recently built libraries stay."""
+    try:
+        libs = sorted((e for e in os.scandir(d) if e.name.startswith("model-") and e.name.endswith(".so")),
+                      key=lambda e: e.stat().st_mtime, reverse=True)
+        for e in libs[keep:]:
+            for path in (e.path, e.path[:-3] + ".c"):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+    except OSError:
+        pass
+
+
 def generate(model, layout=None):
     """The C source of a model (raises Unsupported)."""
     layout = layout or Layout(model)
@@ -136,6 +154,7 @@ def load(model) -> Lib:
                 raise BuildError(f"the C compiler failed: {r.stderr.strip()[:2000]}")
             os.replace(tmp_so, so)
             os.replace(tmp_c, so[:-3] + ".c")
+            _prune(d)
         finally:
             for p in (tmp_c, tmp_so):
                 if os.path.exists(p):
