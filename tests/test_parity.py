@@ -24,16 +24,6 @@ DIRTYBITS = os.path.join(ROOT, "bench", "dirtybits.yaml")
 CONFIG_BOUND = 20000
 
 
-@pytest.fixture(autouse=True)
-def _invariant_functions_can_call_bool(monkeypatch):
-    """The reference's per-invariant functions (used with --continue) call bool(); make sure the
-    generated code can, so that both backends are compared on real answers."""
-    from explorer import model
-    builtins = model.RUNTIME.get("__builtins__")
-    if isinstance(builtins, dict) and "bool" not in builtins:
-        monkeypatch.setitem(builtins, "bool", bool)
-
-
 def summary(problem_path, overrides=None, **opts):
     """What a check answered, without timings; an exception is an answer too."""
     try:
