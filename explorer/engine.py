@@ -96,9 +96,7 @@ def explore(model, opts: Options, resume=None) -> Exploration:
     states, index, parent, via, depth_of = ex.states, ex.index, ex.parent, ex.via, ex.depth_of
     enabled, fired = ex.enabled, ex.fired
     succ_fn = model.successors
-    first_violated = model.first_violated
     inv_fns = [model.invariant_fn(i) for i in range(len(model.invariant_list))]
-    check_inv = opts.check_invariants and bool(inv_fns)
     violated = set()
     edges = [] if opts.keep_graph else None
     ex.edges = edges
@@ -112,21 +110,7 @@ def explore(model, opts: Options, resume=None) -> Exploration:
     last_checkpoint = t0
     cut = False  # a state at max_depth had a successor not yet seen
 
-    def check_state(n, state):
-        """Record invariant violations of a new state; True when exploration must stop."""
-        if not check_inv:
-            return False
-        if not opts.continue_all:
-            v = first_violated(state)
-            if v >= 0:
-                ex.violations.append((v, n))
-                return True
-            return False
-        for i, fn in enumerate(inv_fns):
-            if i not in violated and not fn(state):
-                violated.add(i)
-                ex.violations.append((i, n))
-        return len(violated) == len(inv_fns)
+    check_state = invariant_checker(model, opts, ex, violated, inv_fns)
 
     probe_fns = [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", [])] if opts.probes else []
     ex.premise_seen = [False] * len(probe_fns)
@@ -248,6 +232,30 @@ def explore(model, opts: Options, resume=None) -> Exploration:
     if checkpoint is not None and (ex.stopped is not None):
         save_checkpoint(checkpoint, model, ex, cur, violated)
     return ex
+
+
+def invariant_checker(model, opts, ex, violated, inv_fns):
+    """check_state(n, state): record the invariant violations of new state n in `ex.violations`;
+    True when exploration must stop (the first violation, or with --continue once every
+    invariant has failed). Shared by every backend so that they stop at the same state."""
+    check_inv = opts.check_invariants and bool(inv_fns)
+    first_violated = model.first_violated
+
+    def check_state(n, state):
+        if not check_inv:
+            return False
+        if not opts.continue_all:
+            v = first_violated(state)
+            if v >= 0:
+                ex.violations.append((v, n))
+                return True
+            return False
+        for i, fn in enumerate(inv_fns):
+            if i not in violated and not fn(state):
+                violated.add(i)
+                ex.violations.append((i, n))
+        return len(violated) == len(inv_fns)
+    return check_state
 
 
 def _locate(model, state):

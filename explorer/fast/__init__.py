@@ -205,20 +205,7 @@ def run(lib, model, opts) -> FastExploration:
     t0 = time.perf_counter()
     deadline = t0 + opts.timeout if opts.timeout else None
 
-    def check_state(n, state):  # as engine.explore's, for the initial states
-        if not check_inv:
-            return False
-        if not opts.continue_all:
-            v = model.first_violated(state)
-            if v >= 0:
-                ex.violations.append((v, n))
-                return True
-            return False
-        for i, fn in enumerate(inv_fns):
-            if i not in violated and not fn(state):
-                violated.add(i)
-                ex.violations.append((i, n))
-        return len(violated) == len(inv_fns)
+    check_state = engine.invariant_checker(model, opts, ex, violated, inv_fns)  # for the initial states
 
     done = False
     try:
