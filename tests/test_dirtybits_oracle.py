@@ -2,7 +2,7 @@
 
 Oracle numbers come from the anchor tools, not from this engine. They were produced with
     apt-get install spin rumur        # Debian bookworm: spin 6.5.2+dfsg-1, rumur 2022.08.20-1
-    TOOLS="rumur-t1 spin-bfs python" ../shared/bench/anchors/run_anchors.sh P V
+    TOOLS="rumur-t1 spin-bfs python" run_anchors.sh P V     # the anchors bench/run.py drives
 (Spin Version 6.5.2 -- 6 December 2019; Rumur version v2022.08.20-1; gcc 12.2.0). rumur's
 "rules fired" is our transition count; SPIN reports the same count plus one (it also counts
 storing the initial state); all three tools agree on distinct states at every size below.
