@@ -119,7 +119,11 @@ def explore(model, opts: Options, resume=None) -> Exploration:
     def add(state, par, k, d):
         if pending:
             for i in list(pending):
-                if probe_fns[i](state):
+                try:
+                    held = probe_fns[i](state)
+                except EvalError:  # a premise that cannot be evaluated did not hold; the
+                    held = False   # invariant check reports the error if the invariant hits it
+                if held:
                     ex.premise_seen[i] = True
                     pending.remove(i)
         n = len(states)
@@ -242,6 +246,13 @@ def invariant_checker(model, opts, ex, violated, inv_fns):
     first_violated = model.first_violated
 
     def check_state(n, state):
+        try:
+            return check(n, state)
+        except EvalError as e:  # an invariant itself failed to evaluate: an error with its trace
+            ex.error = (n, None, e)
+            return True
+
+    def check(n, state):
         if not check_inv:
             return False
         if not opts.continue_all:

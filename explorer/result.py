@@ -113,7 +113,7 @@ def build(problem, ex) -> Result:
         pos = model.positions[err.pos_index] if 0 <= err.pos_index < len(model.positions) else None
         data["verdict"] = "error"
         where = f"{pos}: " if pos else ""
-        who = f" in {model.instances[k].label()}" if k is not None else (" in the init block" if idx < 0 else "")
+        who = f" in {model.instances[k].label()}" if k is not None else (" in the init block" if idx < 0 else " in an invariant")
         data["message"] = f"{where}runtime error{who}: {err.message}"
         data["error"] = {"message": err.message, "position": str(pos) if pos else None,
                          "action": model.instances[k].label() if k is not None else None}

@@ -209,3 +209,19 @@ def test_huge_sets_are_refused_before_unrolling(cli, spec):
     p = spec("variables: {x: bool}\ninvariants:\n  I: all(x or not x for i in range(99999999))\n")
     msg = refused(cli, p)
     assert at(3, 30) in msg and "at most 4096" in msg
+
+
+def test_runtime_error_in_an_invariant_is_reported_with_its_trace(cli, spec):
+    # x reaches 2 after two Incs, where 6 // (x - 2) divides by zero
+    p = spec("""
+        variables: {x: {type: int, min: 0, max: 3}}
+        actions:
+          Inc: {guard: x < 3, effect: x += 1}
+        invariants:
+          I: 6 // (x - 2) != 7
+    """.replace("\n        ", "\n"))
+    for backend in ("python", "c"):
+        r = cli("check", p, "--backend", backend)
+        assert r.code == 2 and "Traceback" not in r.out + r.err
+        assert "s.yaml:5:12: runtime error in an invariant: division by zero" in r.out
+        assert "2 steps" in r.out

@@ -200,8 +200,11 @@ def run(lib, model, opts) -> FastExploration:
 
     def probe(state):  # as engine.explore's add()
         for i, fn in enumerate(probe_fns):
-            if not ex.premise_seen[i] and fn(state):
-                ex.premise_seen[i] = True
+            if not ex.premise_seen[i]:
+                try:
+                    ex.premise_seen[i] = bool(fn(state))
+                except EvalError:  # as engine.explore's: not held
+                    pass
     t0 = time.perf_counter()
     deadline = t0 + opts.timeout if opts.timeout else None
 
@@ -300,19 +303,20 @@ def run(lib, model, opts) -> FastExploration:
         ex.stopped = f"max states {opts.max_states} reached"
     elif status == ST_INVERR:
         state = ex.states[stop_state]
-        if not opts.continue_all:
-            model.first_violated(state)  # raises as the reference backend does
+        try:
+            if not opts.continue_all:
+                model.first_violated(state)
+            else:
+                for i, fn in enumerate(inv_fns):
+                    if i not in violated and not any(v == i for v, _ in ex.violations):
+                        fn(state)
+        except EvalError as e:  # as the reference backend records it
+            ex.error = (stop_state, None, e)
         else:
-            for i, fn in enumerate(inv_fns):
-                if i not in violated and not any(v == i for v, _ in ex.violations):
-                    fn(state)
-        raise Fallback("an invariant failed to evaluate in compiled code only")
+            raise Fallback("an invariant failed to evaluate in compiled code only")
     elif status == ST_PROBEERR:
-        state = ex.states[stop_state]
-        for i, fn in enumerate(probe_fns):
-            if not ex.premise_seen[i]:
-                fn(state)  # raises as the reference backend does
-        raise Fallback("a premise failed to evaluate in compiled code only")
+        # the reference counts a premise that fails to evaluate as not held; let it decide
+        raise Fallback("a premise failed to evaluate in compiled code")
     elif status == ST_OOM:
         ex.stopped = "memory exhausted"
     ex.queue_left = max(ex._n - ex.cursor, 0)
