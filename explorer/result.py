@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from . import __version__
+from .version import __version__
 from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
 
 SCHEMA = "mm-explorer/result/1"
@@ -43,7 +43,7 @@ class Result:
 
     def graph(self):
         """The state graph (networkx MultiDiGraph); needs check(..., keep_graph=True)."""
-        from .graph import state_graph
+        from .analysis.graph import state_graph
         return state_graph(self.exploration.model, self.exploration)
 
     def to_json(self, timings=True) -> str:

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from explorer.cli import main
+from explorer.cli.main import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -13,7 +13,7 @@ import os
 import pytest
 
 import explorer
-from explorer.diff import compare
+from explorer.review.diff import compare
 from explorer.report import flatten
 
 from conftest import ROOT

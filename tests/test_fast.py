@@ -6,9 +6,9 @@ import os
 import pytest
 
 import explorer
-from explorer import engine, fast
-from explorer.fast import build
-from explorer.fast.translate import Layout, Translator, Unsupported
+from explorer.checker import engine, fast
+from explorer.checker.fast import build
+from explorer.checker.fast.translate import Layout, Translator, Unsupported
 
 from conftest import ROOT
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import explorer
-from explorer import fast
+from explorer.checker import fast
 from explorer.errors import SpecError
 
 from specgen import ACTIONS, INIT, INVARIANT, build_spec

@@ -13,7 +13,7 @@ import os
 import pytest
 
 import explorer
-from explorer import fast
+from explorer.checker import fast
 from explorer.errors import SpecError
 
 from conftest import ROOT

@@ -1,7 +1,7 @@
 """Property-based tests: random specs within the language, compiled code vs the interpreter.
 
 The compiler folds constants, unrolls loops and inlines definitions and procedures; the
-interpreter (explorer.interp) does none of that. On every reachable state of a random spec
+interpreter (explorer.lang.interp) does none of that. On every reachable state of a random spec
 their successors and invariant values must agree. And whatever text the loader is given, it
 answers with a result or a SpecError, never another exception.
 """
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import explorer
 from explorer.errors import EvalError, SpecError
-from explorer.interp import Interpreter
+from explorer.lang.interp import Interpreter
 
 from specgen import ACTIONS, INIT, INVARIANT, build_spec
 

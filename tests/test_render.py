@@ -10,8 +10,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import explorer
-from explorer.render import culprits, diagram, stategraph
-from explorer.render.commands import write_outputs
+from explorer.analysis import culprits
+from explorer.render import diagram, stategraph
+from explorer.cli.render_cmds import write_outputs
 from explorer.render.itf import to_itf
 from explorer.render.mail import format_mail
 from explorer.render.view import TraceView, compact_keys, groups, trace_document
@@ -474,8 +475,8 @@ def test_mail_from_the_command_line(cli, tmp_path, data):
 
 # --- the whole state graph ---------------------------------------------------------------------------------
 def graph_source(problem_consts, project=None):
-    from explorer.graph import shortest_path_to, state_graph
-    from explorer.engine import Options, explore
+    from explorer.analysis.graph import shortest_path_to, state_graph
+    from explorer.checker.engine import Options, explore
     from explorer.result import layout
     problem = explorer.load(BENCH, problem_consts)
     ex = explore(problem.model, Options(keep_graph=True, check_invariants=False))

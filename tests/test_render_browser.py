@@ -41,7 +41,7 @@ def cell(dom, key):
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from explorer.cli import main
+    from explorer.cli.main import main
     d = tmp_path_factory.mktemp("viewer")
     html = d / "trace.html"
     code = main(["check", BENCH, "--set", "BUGGY=true", "--set", "P=1", "--set", "V=2", "-q", "--html", str(html)])
@@ -100,7 +100,7 @@ def test_page_is_self_contained(page):
 
 
 def test_trace_ending_in_a_runtime_error(spec, tmp_path):
-    from explorer.cli import main
+    from explorer.cli.main import main
     path = spec("""
         module: e
         variables:

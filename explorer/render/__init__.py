@@ -1,6 +1,6 @@
 """Counterexamples and state graphs a reviewer can look at.
 
-Adds to the command line (through the hooks of explorer.cli):
+Its commands and check options live in explorer.cli.render_cmds:
 
 - `check` options --trace-out FILE (.svg/.png/.pdf/.dot), --trace-json FILE, --itf FILE,
   --html FILE and --all-vars;
@@ -10,7 +10,3 @@ Adds to the command line (through the hooks of explorer.cli):
 Everything renders from a result's plain data (see view.py), so a saved JSON re-renders the
 same way. The whole-state graph is drawn from the networkx graph of explorer.graph.
 """
-
-from .commands import register_all as _register_all
-
-_register_all()

@@ -22,7 +22,7 @@ PALETTE = ["#fbb4ae", "#b3cde3", "#ccebc5", "#decbe4", "#fed9a6", "#ffffcc", "#e
 
 def annotate(g, model, ex):
     """Add to every node the names of the invariants it breaks (all of them, not just the first)."""
-    from .culprits import invariant_fn
+    from ..analysis.culprits import invariant_fn
     fns = [(inv.name, invariant_fn(model, i)) for i, inv in enumerate(model.invariant_list)]
     for n in g.nodes:
         st = ex.states[n]

@@ -49,7 +49,7 @@ def write_graph(g: nx.MultiDiGraph, path: str):
             f.write(to_dot(g))
         return
     if not path.endswith(".graphml"):
-        from .errors import SpecError
+        from ..errors import SpecError
         raise SpecError(None, f"--graph {path}: use a .graphml or .dot file name")
     h = nx.MultiDiGraph()
     for n, d in g.nodes(data=True):

@@ -18,8 +18,8 @@ import sys
 import time
 
 from .. import engine
-from ..errors import EvalError
-from ..types import TBool
+from ...errors import EvalError
+from ...types import TBool
 from .build import BuildError, Unsupported, available
 
 BACKENDS = ("c", "auto")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .errors import Pos, SpecError
+from ..errors import Pos, SpecError
 from .yamlsrc import LStr
 
 MAX_SOURCE = 20000  # characters in one expression or statement block

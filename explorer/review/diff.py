@@ -34,9 +34,9 @@ import re
 import sys
 from operator import itemgetter
 
-from . import __version__
-from .errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, EvalError, Pos, SpecError, did_you_mean
-from .result import layout, step, trace_to
+from ..version import __version__
+from ..errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, EvalError, Pos, SpecError, did_you_mean
+from ..result import layout, step, trace_to
 
 SCHEMA = "mm-explorer/diff/1"
 SIDES = ("before", "after")
@@ -45,7 +45,7 @@ SIDES = ("before", "after")
 # --- settings -------------------------------------------------------------------------------------
 def settings_from_text(items, flag) -> dict:
     """NAME=VALUE strings (VALUE is YAML) -> {name: (value, Pos)}, positions naming the flag."""
-    from . import yamlsrc
+    from ..lang import yamlsrc
     out = {}
     for item in items or []:
         if "=" not in item:
@@ -192,7 +192,7 @@ class Side:
 
 
 def _explore(problem, limits, progress=None):
-    from .engine import Options, SignalsAsInterrupt, explore
+    from ..checker.engine import Options, SignalsAsInterrupt, explore
     c = dict(problem.check)
     for k, v in (limits or {}).items():
         if v is not None:
@@ -283,7 +283,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
     max_depth, timeout, max_memory, per side. `reach`: target expressions compared instead of the
     invariants (reachable on each side or not). `members`: how many members each group lists
     (None: all; every group counts all of them). Raises SpecError on bad input."""
-    from . import load
+    from ..api import load
     before = _plain_settings(before)
     after = _plain_settings(after)
     common = _plain_settings(common)
@@ -315,7 +315,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
     for s in (b, a):
         s.ex = _explore(s.problem, limits, progress)
         if s.ex.error is not None:
-            from .result import build
+            from ..result import build
             msg = build(s.problem, s.ex).data["message"]
             raise SpecError(None, f"the {s.name} side ({s.label}): {msg}")
     for n, s in sides.items():
@@ -353,7 +353,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
 
 
 def _unwrap(v):
-    from .config import _plain
+    from ..lang.config import plain as _plain
     return _plain(v)
 
 
@@ -673,7 +673,7 @@ def _target(name) -> str:
 
 
 def _show(v) -> str:
-    from .report import show_value
+    from ..report import show_value
     return "-" if v is None else show_value(v)
 
 
@@ -686,7 +686,7 @@ def _verdict_text(v, kind="invariant") -> str:
 
 
 def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
-    from .report import Style, format_trace
+    from ..report import Style, format_trace
     style = style or Style(False)
     b, a = data["before"], data["after"]
     lay = data["variables"]
@@ -837,92 +837,6 @@ def _format_group(g, data, lay, style, format_trace):
     return L
 
 
-# --- command line ------------------------------------------------------------------------------------
-def add_diff_command(sub):
-    from .cli import add_check_args
-    p = sub.add_parser("diff", help="what one kernel (or constant setting) makes reachable that another does not",
-                       description="Explore CONFIG on two sides (--before/--after kernels, or --before-set/--after-set "
-                                   "constants) and compare the reachable states and transitions projected on "
-                                   "--project, with the shortest witness of each difference and the invariant "
-                                   "verdicts side by side. Exit 0 equal, 1 different, 2 bad input, 3 a limit stopped a side.")
-    add_check_args(p)
-    p.add_argument("--before", metavar="KERNEL", help="the before side sets KERNEL=this")
-    p.add_argument("--after", metavar="KERNEL", help="the after side sets KERNEL=this")
-    p.add_argument("--before-set", action="append", metavar="NAME=VALUE", help="a constant on the before side only (repeatable)")
-    p.add_argument("--after-set", action="append", metavar="NAME=VALUE", help="a constant on the after side only (repeatable)")
-    p.add_argument("--reach", action="append", metavar="EXPR",
-                   help="a target condition whose reachability is compared (instead of the invariants; repeatable)")
-    p.add_argument("--project", action="append", metavar="VAR[,VAR...]",
-                   help="compare only these variables (or variable groups); default: every non-ghost variable")
-    p.add_argument("--max-states", type=int, metavar="N", help="stop a side after N distinct states (exit 3)")
-    p.add_argument("--max-depth", type=int, metavar="N", help="do not explore beyond N steps (exit 3 if cut)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a side after this long (exit 3)")
-    p.add_argument("--max-memory", type=int, metavar="MIB", help="stop when resident memory reaches this (exit 3)")
-    p.add_argument("--members", type=int, default=1000, metavar="N",
-                   help="list at most N members per group in --json (default 1000; 0: all); groups count them all")
-    p.add_argument("--json", metavar="FILE", help="write the diff as JSON (witnesses in the step format of result traces)")
-    p.add_argument("--all-vars", action="store_true", help="show every variable in witness traces, not only the projected ones")
-    p.add_argument("--quiet", "-q", action="store_true", help="print only the headline")
-    p.add_argument("--witness", metavar="ID", help="the group (A1, B1, TA1, TB1) or changed invariant whose witness "
-                                                  "--trace-out / --trace-json / --html draw (default: the first)")
-    p.add_argument("--trace-out", metavar="FILE", help="draw the chosen witness with Graphviz (.svg, .png, .pdf, .dot)")
-    p.add_argument("--trace-json", metavar="FILE", help="write the chosen witness as a trace document (`mm-explorer trace` re-renders it)")
-    p.add_argument("--html", metavar="FILE", help="write the chosen witness as a self-contained HTML viewer")
-    p.add_argument("--color", dest="color", action="store_true", default=None, help="colour the report")
-    p.add_argument("--no-color", dest="color", action="store_false", help="no colour")
-    p.set_defaults(run=cmd_diff)
-
-
-def cmd_diff(args, out=sys.stdout, err=sys.stderr):
-    from .cli import _patterns, _set_pairs, write_atomic
-    from .report import Style, use_color
-    common = _set_pairs(args.set)
-    sides = {}
-    for name in SIDES:
-        own = settings_from_text(getattr(args, f"{name}_set"), f"--{name}-set")
-        kernel = getattr(args, name)
-        if kernel is not None:
-            if "KERNEL" in own:
-                raise SpecError(Pos(f"<--{name} {kernel}>", 1, 1), f"--{name} {kernel} and --{name}-set KERNEL=... both set KERNEL")
-            own = {"KERNEL": settings_from_text([f"KERNEL={kernel}"], f"--{name}")["KERNEL"], **own}
-        sides[name] = own
-    if not sides["before"] and not sides["after"]:
-        raise SpecError(None, "nothing to compare: give --before/--after KERNEL or --before-set/--after-set NAME=VALUE")
-    for k in ("max_states", "max_depth", "max_memory", "timeout", "members"):
-        v = getattr(args, k)
-        if v is not None and v < 0:
-            raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
-    if (args.trace_out or args.trace_json or args.html) and not _render_available():
-        raise SpecError(None, "--trace-out, --trace-json and --html need explorer.render, which is not installed")
-    if args.trace_out:
-        from .render import output
-        if not output.diagram_suffix_ok(args.trace_out):
-            raise SpecError(None, f"--trace-out {args.trace_out}: the file name must end in .svg, .png, .pdf or .dot")
-    project = [x.strip() for item in (args.project or []) for x in item.split(",") if x.strip()] or None
-    limits = {"max_states": args.max_states, "max_depth": args.max_depth, "timeout": args.timeout,
-              "max_memory": args.max_memory}
-    d = compare(args.config, sides["before"], sides["after"], common, _patterns(args.action, "--action"),
-                _patterns(args.invariant, "--invariant"), project, limits, reach=args.reach,
-                members=args.members or None)
-    if args.json:
-        write_atomic(args.json, d.to_json())
-    if args.trace_out or args.trace_json or args.html:
-        _write_witness(d, args, err)
-    if args.quiet:
-        out.write(d.data["headline"] + "\n")
-    else:
-        out.write(d.text(Style(use_color(out, args.color)), all_vars=args.all_vars))
-    return d.exit_code
-
-
-def _render_available():
-    try:
-        import explorer.render  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def witness_document(d: Diff, ident=None) -> dict:
     """A result-shaped document for one witness, which the renderers draw like a counterexample."""
     data = d.data
@@ -962,21 +876,3 @@ def witness_document(d: Diff, ident=None) -> dict:
                    message=f"{item['id']}: the {side} side ({data[side]['label']}) {what} that the "
                            f"{item['other']} side ({data[item['other']]['label']}) does not{how}")
     return doc
-
-
-def _write_witness(d, args, err):
-    from .render.commands import write_outputs
-    doc = witness_document(d, args.witness)
-    if doc is None:
-        err.write("note: no witness to write: the two sides do not differ\n")
-        return
-    write_outputs(doc, err, diagram=args.trace_out, trace_json=args.trace_json, html=args.html,
-                  all_vars=args.all_vars)
-
-
-def _register():
-    from .cli import register
-    register(add_diff_command)
-
-
-_register()

@@ -9,8 +9,8 @@ import sys
 
 import yaml
 
-from . import __version__
-from .errors import EXIT_BAD_INPUT, Pos, SpecError
+from ..version import __version__
+from ..errors import EXIT_BAD_INPUT, Pos, SpecError
 
 
 class UsageError(Exception):
@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _set_pairs(values):
     """--set NAME=VALUE pairs, VALUE read as YAML (so 2, true, v5.16, [a, b] all work)."""
-    from . import yamlsrc
+    from ..lang import yamlsrc
     out = {}
     for n, item in enumerate(values or []):
         where = Pos("<command line>", 1, 1)
@@ -112,14 +112,14 @@ def register(fn):
 
 
 def load_problem(args):
-    from . import load
+    from ..api import load
     return load(args.config, _set_pairs(args.set), _patterns(args.action, "--action"), _patterns(args.invariant, "--invariant"),
                 reach=getattr(args, "reach", None), expect=getattr(args, "expect", None))
 
 
 def cmd_check(args, out=sys.stdout, err=sys.stderr):
-    from . import check
-    from .report import Style, format_result, progress_printer, use_color
+    from ..api import check
+    from ..report import Style, format_result, progress_printer, use_color
     problem = load_problem(args)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
@@ -138,7 +138,7 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if args.json:
         write_atomic(args.json, result.to_json())
     if args.graph:
-        from .graph import state_graph, write_graph
+        from ..analysis.graph import state_graph, write_graph
         write_graph(state_graph(problem.model, result.exploration), args.graph)
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
@@ -182,7 +182,7 @@ def cmd_list(args, out=sys.stdout, err=sys.stderr):
     for var in m.variables.values():
         over = f" over {' x '.join(s.name for s in var.sets)}" if var.sets else ""
         w(f"  {var.name}: {var.elem!r}{over}  slots {var.base}..{var.base + var.size - 1}" + ("  (ghost)" if var.ghost else "") + "\n")
-        from .types import TRec
+        from ..types import TRec
         if isinstance(var.elem, TRec):
             for f, ft in var.elem.fields.items():
                 w(f"      .{f}: {ft!r}\n")
@@ -244,14 +244,11 @@ def main(argv=None, out=None, err=None) -> int:
 
 
 def _load_extensions():
-    """Import the modules that register extra commands (render, diff, ...), when present."""
-    import importlib
-    for name in ("explorer.render", "explorer.diff"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
+    """The commands and check options of the rendering and review layers."""
+    from . import diff_cmd, render_cmds
+    if not _EXTRA_COMMANDS:
+        render_cmds.register_all()
+        register(diff_cmd.add_diff_command)
 
 
 if __name__ == "__main__":

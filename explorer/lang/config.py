@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from . import yamlsrc
-from .errors import Pos, SpecError, did_you_mean
-from .model import MODULE_KEYS, load_model
+from ..errors import Pos, SpecError, did_you_mean
+from .loader import MODULE_KEYS, load_model
 from .yamlsrc import LDict, LList, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
@@ -31,11 +31,11 @@ def _check_keys(d, allowed, what):
             raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")
 
 
-def _plain(v):
+def plain(v):
     if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
+        return {str(k): plain(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_plain(x) for x in v]
+        return [plain(x) for x in v]
     if isinstance(v, str):
         return str(v)
     return v
@@ -167,7 +167,7 @@ def model_plain_constant(model, name):
 
 
 def _decode_const(model, value, t):
-    from .types import TList, TMap, TSym, TAny
+    from ..types import TList, TMap, TSym, TAny
     if isinstance(t, TSym):
         return model.symbols[value]
     if isinstance(t, TList):

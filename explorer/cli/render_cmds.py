@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, SpecError
-from . import output
+from ..render import output
 
 
 def _diagram_path(flag):
@@ -49,7 +49,7 @@ def check_hook(args, problem, result, out, err):
     wanted = [(f, v) for f, v in wanted if v]
     data = result.data
     if data.get("verdict") == "violation" and "culprits" not in data:
-        from . import culprits
+        from ..analysis import culprits
         c = culprits.compute(problem.model, result.exploration)
         if c is not None:
             data["culprits"] = c
@@ -65,20 +65,20 @@ def check_hook(args, problem, result, out, err):
 
 
 def write_outputs(data, err, diagram=None, trace_json=None, itf=None, html=None, all_vars=False):
-    from .view import TraceView, trace_document
+    from ..render.view import TraceView, trace_document
     if trace_json:
         output.write_text(trace_json, json.dumps(trace_document(data), indent=2) + "\n")
     if itf:
-        from .itf import to_itf
+        from ..render.itf import to_itf
         output.write_text(itf, json.dumps(to_itf(data), indent=2) + "\n")
     if diagram or html:
-        from .diagram import trace_dot
+        from ..render.diagram import trace_dot
         view = TraceView(data)
         source = trace_dot(view, all_vars=all_vars)
         if diagram:
             output.write_diagram(source, diagram, err)
         if html:
-            from .html import html_page
+            from ..render.html import html_page
             svg = output.svg_text(source)
             note = ""
             if svg is None:
@@ -108,13 +108,13 @@ def add_trace_command(sub):
 
 def cmd_trace(args, out=sys.stdout, err=sys.stderr):
     from ..errors import Pos
-    from .view import load_doc
+    from ..render.view import load_doc
     data = load_doc(args.file)
     fmt = args.format or (None if (args.output or args.html or args.itf) else "text")
     try:
         text = ""
         if fmt == "mail":
-            from .mail import format_mail
+            from ..render.mail import format_mail
             text = format_mail(data)
         elif fmt == "text":
             text = format_text(data, args.color, out)
@@ -129,7 +129,7 @@ def cmd_trace(args, out=sys.stdout, err=sys.stderr):
 
 def format_text(data, color, stream) -> str:
     from ..report import Style, format_trace, use_color
-    from .view import TraceView
+    from ..render.view import TraceView
     view = TraceView(data)
     style = Style(use_color(stream, color))
     lines = [style.bold(view.title() + ":")]
@@ -152,7 +152,7 @@ def format_text(data, color, stream) -> str:
 
 # --- mm-explorer graph CONFIG -o graph.svg ------------------------------------------------------------
 def add_graph_command(sub):
-    from ..cli import add_check_args as add_config_args
+    from .main import add_check_args as add_config_args
     gp = sub.add_parser("graph", help="draw the whole reachable state graph of a small config")
     add_config_args(gp)
     gp.add_argument("-o", "--output", metavar="FILE", required=True, type=_diagram_path("-o"),
@@ -166,15 +166,15 @@ def add_graph_command(sub):
 
 
 def _default_max_nodes():
-    from .stategraph import DEFAULT_MAX_NODES
+    from ..render.stategraph import DEFAULT_MAX_NODES
     return DEFAULT_MAX_NODES
 
 
 def cmd_graph(args, out=sys.stdout, err=sys.stderr):
-    import explorer
-    from ..cli import load_problem
-    from ..graph import shortest_path_to, state_graph
-    from . import stategraph
+    from ..api import check
+    from .main import load_problem
+    from ..analysis.graph import shortest_path_to, state_graph
+    from ..render import stategraph
 
     limit = args.max_nodes or stategraph.DEFAULT_MAX_NODES
     problem = load_problem(args)
@@ -193,7 +193,7 @@ def cmd_graph(args, out=sys.stdout, err=sys.stderr):
                                   f"variables: {', '.join(layout)}") from None
     config_cap = (problem.check or {}).get("max_states")
     cap = config_cap if project else min(x for x in (config_cap, limit + 1) if x)
-    result = explorer.check(problem, keep_graph=True, continue_all=False, deadlock=False, max_states=cap)
+    result = check(problem, keep_graph=True, continue_all=False, deadlock=False, max_states=cap)
     ex = result.exploration
     if result.verdict == "error":
         err.write(f"{result.data['message']}\n")
@@ -206,7 +206,7 @@ def cmd_graph(args, out=sys.stdout, err=sys.stderr):
     if result.verdict == "violation":
         # the check stops at its first violation; the graph needs every state, so explore again
         # without checking invariants (each state's broken invariants are evaluated below)
-        from ..engine import Options, explore
+        from ..checker.engine import Options, explore
         ex = explore(model, Options(max_states=cap, keep_graph=True, check_invariants=False))
         if not project and len(ex.states) > limit:
             err.write(f"error: the state graph has {too_many}")
@@ -218,7 +218,7 @@ def cmd_graph(args, out=sys.stdout, err=sys.stderr):
     g = stategraph.annotate(state_graph(model, ex), model, ex)
     bad = [n for n in g.nodes if g.nodes[n]["breaks"]]
     path = shortest_path_to(g, min(bad)) if bad else []
-    from .view import TraceView
+    from ..render.view import TraceView
     consts = TraceView.constants_line(_Consts(problem.constants), limit=160)
     title = (f"{model.name}: {len(ex.states)} reachable states, {ex.transitions} transitions"
              + (f" ({consts})" if consts else ""))
@@ -249,7 +249,7 @@ class _Consts:
 
 
 def register_all():
-    from .. import cli
+    from . import main as cli
     cli.register_check_args(add_check_args)
     cli.register_check_hook(check_hook)
     cli.register(add_trace_command)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..types import TBool, TInt, TSym
+from ...types import TBool, TInt, TSym
 
 
 class Unsupported(Exception):

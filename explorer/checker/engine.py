@@ -14,7 +14,7 @@ import sys
 import time
 from array import array
 
-from .errors import EvalError
+from ..errors import EvalError
 
 
 class Options:
@@ -349,7 +349,7 @@ class Resume:
     def __init__(self, path, model):
         import json
         import zlib
-        from .errors import SpecError
+        from ..errors import SpecError
         try:
             with open(path, "rb") as f:
                 data = f.read()

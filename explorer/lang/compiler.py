@@ -12,9 +12,9 @@ from __future__ import annotations
 import ast
 import itertools
 
-from .errors import SpecError
+from ..errors import SpecError
 from .syntax import Snippet, either_branches, is_either, is_require
-from .types import (ANY, BOOL, INT, SetInfo, T, TAny, TArr, TBool, TInt, TList, TMap, TRec, TSet,
+from ..types import (ANY, BOOL, INT, SetInfo, T, TAny, TArr, TBool, TInt, TList, TMap, TRec, TSet,
                     TSym, compatible, kind)
 
 BUILTINS = ("all", "any", "sum", "len", "min", "max", "implies", "range")
@@ -75,38 +75,6 @@ class DynElem:
         self.idx = idx
         self.type = type_
         self.pi = pi
-
-
-class VarInfo:
-    """A state variable: element type, index sets and its slots in the state tuple."""
-
-    def __init__(self, name, elem, sets, base, pos, doc="", ghost=False, group=None):
-        self.name = name
-        self.elem = elem
-        self.sets = list(sets)
-        self.base = base
-        self.pos = pos
-        self.doc = doc
-        self.ghost = ghost
-        self.group = group
-        self.width = len(elem.fields) if isinstance(elem, TRec) else 1
-        n = 1
-        for st in self.sets:
-            n *= len(st)
-        self.count = n
-        self.size = n * self.width
-
-    def type(self) -> T:
-        return TArr(self.sets, self.elem) if self.sets else self.elem
-
-    def strides(self):
-        out = []
-        for i in range(len(self.sets)):
-            n = self.width
-            for st in self.sets[i + 1:]:
-                n *= len(st)
-            out.append(n)
-        return out
 
 
 def join(a: T, b: T) -> T:
@@ -1090,5 +1058,5 @@ def eval_cmp(op, x, y):
 
 
 def _dym(name, candidates):
-    from .errors import did_you_mean
+    from ..errors import did_you_mean
     return did_you_mean(name, candidates)

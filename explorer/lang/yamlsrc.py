@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 from yaml.constructor import SafeConstructor
 
-from .errors import Pos, SpecError
+from ..errors import Pos, SpecError
 
 
 class LStr(str):

@@ -12,9 +12,9 @@ import ast
 import copy
 import itertools
 
-from .errors import EvalError
+from ..errors import EvalError
 from .syntax import either_branches, is_either, is_require
-from .types import SetInfo, TRec
+from ..types import SetInfo, TRec
 
 
 class Ref:

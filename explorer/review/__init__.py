@@ -1,0 +1,1 @@
+"""Patch review: what one kernel version (or constant setting) reaches that another does not."""
