@@ -31,11 +31,21 @@ def flatten(state: dict, layout: dict) -> dict:
     return out
 
 
-def show_value(v) -> str:
-    if v is True:
-        return "TRUE"
-    if v is False:
-        return "FALSE"
+_BOOLS = {"text": ("TRUE", "FALSE"), "cell": ("T", "F"), "yaml": ("true", "false")}
+
+
+def show_value(v, form: str = "text") -> str:
+    """The one value formatter. `form`: "text" (TRUE / FALSE, the report and the diff), "cell"
+    (T / F, diagram and viewer cells), "yaml" (true / false, lists and mappings in YAML flow
+    style, symbols bare: constants and settings as a config writes them). None is "-"."""
+    if v is True or v is False:
+        return _BOOLS[form][0 if v else 1]
+    if v is None:
+        return "-"
+    if isinstance(v, list):
+        return "[" + ", ".join(show_value(x, form) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {show_value(x, form)}" for k, x in v.items()) + "}"
     return str(v)
 
 
@@ -131,7 +141,7 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     chosen = data.get("constants_set")
     shown = {k: v for k, v in consts.items() if chosen is None or k in chosen}
     if shown:
-        L.append("constants: " + ", ".join(f"{k}={_show_const(v)}" for k, v in shown.items())
+        L.append("constants: " + ", ".join(f"{k}={show_value(v, 'yaml')}" for k, v in shown.items())
                  + (" (others at their defaults)" if len(shown) < len(consts) else ""))
     v = data["verdict"]
     stats = data["stats"]
@@ -203,19 +213,6 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
                     "mixed": style.bold("ANSWERED")}[v]
     L.append(f"{verdict_line}: {data.get('message', '')}")
     return "\n".join(L) + "\n"
-
-
-def _show_const(v):
-    """A constant as YAML flow text: true/false, symbols bare, lists and mappings compact."""
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, list):
-        return "[" + ", ".join(_show_const(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k}: {_show_const(x)}" for k, x in v.items()) + "}"
-    return str(v)
 
 
 def _short(v):

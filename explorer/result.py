@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .version import __version__
-from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
+from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, Pos, SpecError, did_you_mean
 
 SCHEMA = "mm-explorer/result/1"
 
@@ -191,6 +191,23 @@ def layout(model) -> dict:
             "group": var.group,
             "doc": var.doc or None,
         }
+    return out
+
+
+def projection_variables(layout: dict, names=None) -> list:
+    """The variables a `--project VAR,...` list names (variables or variable groups, in the order
+    given); with no names, every variable that is not a ghost. Raises SpecError on an unknown name."""
+    if not names:
+        return [v for v, info in layout.items() if not info.get("ghost")]
+    out = []
+    groups = sorted({info["group"] for info in layout.values() if info.get("group")})
+    for name in names:
+        hit = [name] if name in layout else [v for v, info in layout.items() if info.get("group") == name]
+        if not hit:
+            raise SpecError(Pos(f"<--project {name}>", 1, 1),
+                            f"--project {name}: no variable or group has this name"
+                            + did_you_mean(name, list(layout) + groups) + f"; variables: {', '.join(layout)}")
+        out.extend(v for v in hit if v not in out)
     return out
 
 

@@ -1,71 +1,26 @@
-"""The mm-explorer command line: check, list, lint (and the commands other modules add)."""
+"""The mm-explorer command line: check, list, lint; trace and graph (render_cmds), diff (diff_cmd)."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 
-import yaml
-
 from ..version import __version__
-from ..errors import EXIT_BAD_INPUT, Pos, SpecError
-
-
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"mm-explorer: error: {message}\n")
-        raise SystemExit(EXIT_BAD_INPUT)
-
-
-def _set_pairs(values):
-    """--set NAME=VALUE pairs, VALUE read as YAML (so 2, true, v5.16, [a, b] all work)."""
-    from ..lang import yamlsrc
-    out = {}
-    for n, item in enumerate(values or []):
-        where = Pos("<command line>", 1, 1)
-        if "=" not in item:
-            raise SpecError(where, f"--set {item}: write NAME=VALUE")
-        name, text = item.split("=", 1)
-        name = name.strip()
-        value = yamlsrc.load_text(text, f"<--set {name}>") if text.strip() else None
-        if value is None:
-            raise SpecError(where, f"--set {name}: give a value")
-        out[name] = (value, Pos(f"<--set {item}>", 1, len(name) + 2))
-    return out
-
-
-def _patterns(values, flag):
-    if not values:
-        return None
-    return [(v, Pos(f"<{flag} {v}>", 1, 1)) for v in values]
-
-
-def add_check_args(p):
-    p.add_argument("config", help="a config file (or a spec file alone)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a constant (value in YAML)")
-    p.add_argument("--invariant", action="append", metavar="NAME", help="check only these invariants (repeatable, globs)")
-    p.add_argument("--action", action="append", metavar="NAME", help="enable only these actions (repeatable, globs)")
+from ..errors import EXIT_BAD_INPUT, SpecError
+from ..render.output import write_text
+from . import diff_cmd, render_cmds
+from .options import Parser, add_color, add_config_args, add_limits, load_problem, refuse_negative
 
 
 def build_parser():
-    p = _Parser(prog="mm-explorer", description="Explicit-state model checker for YAML specs of kernel memory management.")
+    p = Parser(prog="mm-explorer", description="Explicit-state model checker for YAML specs of kernel memory management.")
     p.add_argument("--version", action="version", version=f"mm-explorer {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     c = sub.add_parser("check", help="explore every reachable state and check the invariants")
-    add_check_args(c)
-    c.add_argument("--max-states", type=int, metavar="N", help="stop after N distinct states (exit 3)")
-    c.add_argument("--max-depth", type=int, metavar="N", help="do not explore beyond N steps (exit 3 if cut)")
-    c.add_argument("--timeout", type=float, metavar="SECONDS", help="stop after this long (exit 3)")
-    c.add_argument("--max-memory", type=int, metavar="MIB", help="stop when resident memory reaches this (exit 3)")
+    add_config_args(c)
+    add_limits(c)
     c.add_argument("--deadlock", action="store_true", default=None, help="report states with no enabled action")
     c.add_argument("--continue", dest="continue_all", action="store_true", default=None,
                    help="go on after a violation to find the first violation of each invariant")
@@ -81,40 +36,16 @@ def build_parser():
                    help="show the coverage table (actions, invariant premises); with FILE also write it as JSON")
     c.add_argument("--reach", action="append", metavar="EXPR", help="witness query: find a shortest trace to a state where EXPR holds")
     c.add_argument("--expect", choices=["reachable", "unreachable"], help="what the reach query should answer (exit 1 if not)")
-    c.add_argument("--color", dest="color", action="store_true", default=None, help="colour the report")
-    c.add_argument("--no-color", dest="color", action="store_false", help="no colour")
-    for fn in _CHECK_ARGS:
-        fn(c)
+    add_color(c)
+    render_cmds.add_check_args(c)
 
     ls = sub.add_parser("list", help="show constants, sets, variables (slot layout), action instances, invariants")
-    add_check_args(ls)
+    add_config_args(ls)
     lt = sub.add_parser("lint", help="load and compile only")
-    add_check_args(lt)
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    add_config_args(lt)
+    for add_command in (render_cmds.add_trace_command, render_cmds.add_graph_command, diff_cmd.add_diff_command):
+        add_command(sub)
     return p
-
-
-_EXTRA_COMMANDS = []
-_CHECK_ARGS = []
-
-
-def register_check_args(fn):
-    """Let another module add options to `check`: fn(parser) calls parser.add_argument(...)."""
-    _CHECK_ARGS.append(fn)
-    return fn
-
-
-def register(fn):
-    """Let another module add a subcommand: fn(subparsers) must set_defaults(run=callable)."""
-    _EXTRA_COMMANDS.append(fn)
-    return fn
-
-
-def load_problem(args):
-    from ..api import load
-    return load(args.config, _set_pairs(args.set), _patterns(args.action, "--action"), _patterns(args.invariant, "--invariant"),
-                reach=getattr(args, "reach", None), expect=getattr(args, "expect", None))
 
 
 def cmd_check(args, out=sys.stdout, err=sys.stderr):
@@ -122,21 +53,18 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     from ..report import Style, format_result, progress_printer, use_color
     problem = load_problem(args)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
+    refuse_negative(args, ("max_states", "max_depth", "timeout", "max_memory"))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
                 deadlock=args.deadlock, continue_all=args.continue_all)
-    for k, v in opts.items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
-            raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
     prog = progress_printer(err) if show_progress else None
     result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume, **opts)
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
     data = result.data
-    for hook in _CHECK_HOOKS:  # hooks may add to the result (e.g. the invariant's culprits) before it is written
-        hook(args, problem, result, out, err)
+    render_cmds.check_hook(args, problem, result, out, err)  # culprits and trace outputs, before --json
     if args.json:
-        write_atomic(args.json, result.to_json())
+        write_text(args.json, result.to_json())
     if args.graph:
         from ..analysis.graph import state_graph, write_graph
         write_graph(state_graph(problem.model, result.exploration), args.graph)
@@ -145,26 +73,8 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     else:
         out.write(format_result(data, Style(use_color(out, args.color)), verbose=bool(args.coverage)))
     if isinstance(args.coverage, str):
-        write_atomic(args.coverage, json.dumps(data["coverage"], indent=2) + "\n")
+        write_text(args.coverage, json.dumps(data["coverage"], indent=2) + "\n")
     return result.exit_code
-
-
-_CHECK_HOOKS = []
-
-
-def register_check_hook(fn):
-    """fn(args, problem, result, out, err) runs after a check (renderers add outputs this way)."""
-    _CHECK_HOOKS.append(fn)
-    return fn
-
-
-def write_atomic(path, text):
-    tmp = f"{path}.tmp{os.getpid()}"
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def cmd_list(args, out=sys.stdout, err=sys.stderr):
@@ -218,7 +128,6 @@ def cmd_lint(args, out=sys.stdout, err=sys.stderr):
 def main(argv=None, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    _load_extensions()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -241,14 +150,6 @@ def main(argv=None, out=None, err=None) -> int:
     except OSError as e:
         err.write(f"error: {e.filename or ''}: {e.strerror or e}\n")
         return EXIT_BAD_INPUT
-
-
-def _load_extensions():
-    """The commands and check options of the rendering and review layers."""
-    from . import diff_cmd, render_cmds
-    if not _EXTRA_COMMANDS:
-        render_cmds.register_all()
-        register(diff_cmd.add_diff_command)
 
 
 if __name__ == "__main__":

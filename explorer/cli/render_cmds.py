@@ -8,6 +8,7 @@ import sys
 
 from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, SpecError
 from ..render import output
+from .options import add_color, add_config_args, load_problem
 
 
 def _diagram_path(flag):
@@ -101,8 +102,7 @@ def add_trace_command(sub):
                    help="print the trace: text (the report's table, the default when nothing else is asked) "
                         "or mail (plain text, at most 80 columns, one paragraph per step)")
     t.add_argument("--all-vars", action="store_true", help="draw every row of every state")
-    t.add_argument("--color", dest="color", action="store_true", default=None, help="colour the text trace")
-    t.add_argument("--no-color", dest="color", action="store_false", help="no colour")
+    add_color(t, "the text trace")
     t.set_defaults(run=cmd_trace)
 
 
@@ -152,7 +152,6 @@ def format_text(data, color, stream) -> str:
 
 # --- mm-explorer graph CONFIG -o graph.svg ------------------------------------------------------------
 def add_graph_command(sub):
-    from .main import add_check_args as add_config_args
     gp = sub.add_parser("graph", help="draw the whole reachable state graph of a small config")
     add_config_args(gp)
     gp.add_argument("-o", "--output", metavar="FILE", required=True, type=_diagram_path("-o"),
@@ -172,7 +171,6 @@ def _default_max_nodes():
 
 def cmd_graph(args, out=sys.stdout, err=sys.stderr):
     from ..api import check
-    from .main import load_problem
     from ..analysis.graph import shortest_path_to, state_graph
     from ..render import stategraph
 
@@ -183,14 +181,8 @@ def cmd_graph(args, out=sys.stdout, err=sys.stderr):
     layout = variables_layout(model)
     project = None
     if args.project:
-        names = [x.strip() for x in args.project.split(",") if x.strip()]
-        try:
-            project = stategraph.resolve_projection(names, layout)
-        except ValueError as e:
-            from ..errors import did_you_mean
-            groups = sorted({i["group"] for i in layout.values() if i.get("group")})
-            raise SpecError(None, f"--project {e}: no variable or group has this name{did_you_mean(str(e), list(layout) + groups)}; "
-                                  f"variables: {', '.join(layout)}") from None
+        from ..result import projection_variables
+        project = projection_variables(layout, [x.strip() for x in args.project.split(",") if x.strip()])
     config_cap = (problem.check or {}).get("max_states")
     cap = config_cap if project else min(x for x in (config_cap, limit + 1) if x)
     result = check(problem, keep_graph=True, continue_all=False, deadlock=False, max_states=cap)
@@ -246,11 +238,3 @@ class _Consts:
 
     def __init__(self, constants):
         self.data = {"constants": constants}
-
-
-def register_all():
-    from . import main as cli
-    cli.register_check_args(add_check_args)
-    cli.register_check_hook(check_hook)
-    cli.register(add_trace_command)
-    cli.register(add_graph_command)

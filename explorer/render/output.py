@@ -20,12 +20,21 @@ def check_diagram_path(path: str, flag: str):
 
 
 def write_bytes(path: str, data: bytes):
+    """Write through a temporary file in the same directory (removed if anything fails), so a
+    reader never sees half a file and a failed write leaves nothing behind."""
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    tmp = os.path.join(d, f".{os.path.basename(path)}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def write_text(path: str, text: str):

@@ -19,7 +19,7 @@ import json
 import re
 
 from ..errors import Pos, SpecError
-from ..report import flatten
+from ..report import flatten, show_value
 
 TRACE_SCHEMA = "mm-explorer/trace/1"
 
@@ -84,21 +84,12 @@ def trace_document(data: dict) -> dict:
 # --- values -----------------------------------------------------------------------------------------
 def show(v) -> str:
     """A value in a diagram cell: T / F for booleans, the value itself otherwise."""
-    if v is True:
-        return "T"
-    if v is False:
-        return "F"
-    if v is None:
-        return "-"
-    return str(v)
+    return show_value(v, "cell")
 
 
 def show_long(v) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    return str(v)
+    """A value in running text: true / false for booleans."""
+    return show_value(v, "yaml")
 
 
 def step_label(st: dict) -> str:
@@ -320,7 +311,7 @@ class TraceView:
             consts = {k: v for k, v in consts.items() if k in chosen}
         parts = []
         for k, v in consts.items():
-            text = _yamlish(v)
+            text = show_value(v, "yaml")
             parts.append(f"{k}={text}" if len(text) <= long_value else f"{k}=(...)")
         s = ", ".join(parts)
         if limit and len(s) > limit:
@@ -330,16 +321,6 @@ class TraceView:
 
 def _var_of(key: str) -> str:
     return re.split(r"[\[.]", key, maxsplit=1)[0]
-
-
-def _yamlish(v) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, (list, dict)):
-        return json.dumps(v, separators=(", ", ": "))
-    return str(v)
 
 
 def compact_keys(keys) -> list:
