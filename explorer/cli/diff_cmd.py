@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import Pos, SpecError
+from ..errors import EXIT_BAD_INPUT, Pos, SpecError
 from ..render.output import check_diagram_path, write_text
 from ..review.diff import SIDES, compare, witness_document
+from .outputs import Outputs
+from .render_cmds import trace_flags, write_outputs
 from .options import add_color, add_config_args, add_limits, patterns, refuse_negative, set_pairs
 
 
@@ -58,6 +60,8 @@ def cmd_diff(args, out=sys.stdout, err=sys.stderr):
     refuse_negative(args, ("max_states", "max_depth", "max_memory", "timeout", "members"))
     if args.trace_out:
         check_diagram_path(args.trace_out, "--trace-out")
+    outs = Outputs(err)
+    outs.check(("--json", args.json), *trace_flags(args))
     project = [x.strip() for item in (args.project or []) for x in item.split(",") if x.strip()] or None
     limits = {"max_states": args.max_states, "max_depth": args.max_depth, "timeout": args.timeout,
               "max_memory": args.max_memory}
@@ -65,21 +69,27 @@ def cmd_diff(args, out=sys.stdout, err=sys.stderr):
                 patterns(args.invariant, "--invariant"), project, limits, reach=args.reach,
                 members=args.members or None)
     if args.json:
-        write_text(args.json, d.to_json())
-    if args.trace_out or args.trace_json or args.html:
-        _write_witness(d, args, err)
+        outs.write("--json", args.json, lambda: write_text(args.json, d.to_json()))
     if args.quiet:
         out.write(d.data["headline"] + "\n")
     else:
         out.write(d.text(Style(use_color(out, args.color)), all_vars=args.all_vars))
-    return d.exit_code
+    out.flush()
+    code = d.exit_code
+    if args.trace_out or args.trace_json or args.html:
+        try:
+            _write_witness(d, args, err, outs)
+        except SpecError as e:  # an unknown --witness: known only now, after the report is out
+            err.write(f"{e}\n")
+            code = EXIT_BAD_INPUT
+    outs.finish(d.to_json(), what="diff", out=None if args.quiet else out)
+    return code
 
 
-def _write_witness(d, args, err):
-    from .render_cmds import write_outputs
+def _write_witness(d, args, err, outs):
     doc = witness_document(d, args.witness)
     if doc is None:
         err.write("note: no witness to write: the two sides do not differ\n")
         return
     write_outputs(doc, err, diagram=args.trace_out, trace_json=args.trace_json, html=args.html,
-                  all_vars=args.all_vars)
+                  all_vars=args.all_vars, outs=outs)

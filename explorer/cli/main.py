@@ -9,6 +9,8 @@ from ..version import __version__
 from ..errors import EXIT_BAD_INPUT, SpecError
 from ..render.output import write_text
 from . import diff_cmd, render_cmds
+from ..analysis.graph import check_graph_path
+from .outputs import Outputs
 from .options import Parser, add_color, add_config_args, add_limits, load_problem, refuse_negative
 
 
@@ -51,9 +53,15 @@ def build_parser():
 def cmd_check(args, out=sys.stdout, err=sys.stderr):
     from ..api import check
     from ..report import Style, format_result, progress_printer, use_color
+    refuse_negative(args, ("max_states", "max_depth", "timeout", "max_memory"))
+    outs = Outputs(err)
+    coverage_file = args.coverage if isinstance(args.coverage, str) else None
+    outs.check(("--json", args.json), ("--graph", args.graph), ("--coverage", coverage_file),
+               *render_cmds.trace_flags(args))
+    if args.graph:
+        check_graph_path(args.graph)
     problem = load_problem(args)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
-    refuse_negative(args, ("max_states", "max_depth", "timeout", "max_memory"))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
                 deadlock=args.deadlock, continue_all=args.continue_all)
     prog = progress_printer(err) if show_progress else None
@@ -62,18 +70,21 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
     data = result.data
-    render_cmds.check_hook(args, problem, result, out, err)  # culprits and trace outputs, before --json
+    render_cmds.check_hook(args, problem, result, out, err, outs)  # culprits and trace outputs, before --json
     if args.json:
-        write_text(args.json, result.to_json())
+        outs.write("--json", args.json, lambda: write_text(args.json, result.to_json()))
     if args.graph:
         from ..analysis.graph import state_graph, write_graph
-        write_graph(state_graph(problem.model, result.exploration), args.graph)
+        outs.write("--graph", args.graph, lambda: write_graph(state_graph(problem.model, result.exploration), args.graph))
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
     else:
         out.write(format_result(data, Style(use_color(out, args.color)), verbose=bool(args.coverage)))
-    if isinstance(args.coverage, str):
-        write_text(args.coverage, json.dumps(data["coverage"], indent=2) + "\n")
+    if coverage_file:
+        outs.write("--coverage", coverage_file,
+                   lambda: write_text(coverage_file, json.dumps(data["coverage"], indent=2) + "\n"))
+    out.flush()
+    outs.finish(result.to_json(), out=None if args.quiet else out)
     return result.exit_code
 
 
