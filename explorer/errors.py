@@ -9,6 +9,7 @@ EXIT_OK = 0
 EXIT_VIOLATION = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCOMPLETE = 3
+EXIT_REFUSED = 4  # the modelled kernel refuses the configuration (an `assume:` of the spec)
 
 
 class Pos:
@@ -40,6 +41,16 @@ class SpecError(Exception):
         if self.pos is None:
             return f"error: {self.message}"
         return f"{self.pos}: error: {self.message}"
+
+
+class Refused(SpecError):
+    """Not bad input but an answer: the modelled kernel refuses this configuration (an `assume:`
+    of the spec is false for these constants, e.g. a UFFDIO_REGISTER mode this version lacks).
+    Verdict `refused`, exit code 4."""
+
+    def __init__(self, pos: Pos | None, message: str, reason: str = ""):
+        super().__init__(pos, message)
+        self.reason = reason or message
 
 
 def did_you_mean(name: str, candidates) -> str:

@@ -119,6 +119,7 @@ class Model:
         self.source_code = ""
         self.ns = None
         self.init_specs = []  # (sn, stmts)
+        self.annotations = None  # lang.annotations.Annotations: index labels, actors, refusals
 
     # --- helpers used by the compiler -----------------------------------------------------------
     def symbol_id(self, name: str) -> int:

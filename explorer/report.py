@@ -49,6 +49,27 @@ def show_value(v, form: str = "text") -> str:
     return str(v)
 
 
+def step_title(stp: dict) -> str:
+    """A step as `action(param=value, ...)`, indices by the names the spec gives them (vma0)."""
+    if stp.get("action") is None:
+        return "initial state"
+    named = stp.get("named") or {}
+    if not named:
+        return stp.get("label") or stp["action"]
+    params = stp.get("params") or {}
+    return f"{stp['action']}(" + ", ".join(f"{k}={named.get(k, v)}" for k, v in params.items()) + ")"
+
+
+def world_lines(data: dict) -> list:
+    """`vma0: private, R, memfd, uffd:minor` for every index the spec names by role."""
+    return [f"{item['name']}: {item['label']}" for items in (data.get("world") or {}).values()
+            for item in items if item.get("label")]
+
+
+def invariant_doc(data: dict, name) -> str:
+    return (data.get("invariant_docs") or {}).get(name) or ""
+
+
 def changes(prev: dict, cur: dict, layout: dict):
     a = flatten(prev, layout)
     b = flatten(cur, layout)
@@ -116,7 +137,7 @@ def format_trace(trace: list, layout: dict, style: Style, bad_keys=()) -> list:
             for l in format_state_compact(stp["state"], layout):
                 lines.append(f"  {' ' * width}     {l}")
         else:
-            label = stp.get("label") or stp["action"]
+            label = step_title(stp)
             src = f"   {style.dim(stp['source'])}" if stp.get("source") else ""
             lines.append(style.bold(f"  {n:>{width}}  {label}") + src)
             if stp.get("state") is None:
@@ -143,6 +164,9 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     if shown:
         L.append("constants: " + ", ".join(f"{k}={show_value(v, 'yaml')}" for k, v in shown.items())
                  + (" (others at their defaults)" if len(shown) < len(consts) else ""))
+    world = world_lines(data)
+    if world:
+        L.append("world: " + "; ".join(world))
     v = data["verdict"]
     stats = data["stats"]
     layout = data.get("variables") or {}
@@ -158,6 +182,8 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
             inv = data.get("invariant")
             expr = (data.get("invariant_exprs") or {}).get(inv)
             L.append(f"  {style.red('violated')}: {inv}" + (f"  ==  {expr}" if expr else ""))
+            if invariant_doc(data, inv):
+                L.append(f"  {inv}: {invariant_doc(data, inv)}")
             last = flatten(data["trace"][-1].get("state") or {}, layout)
             if bad & set(last):  # the values that make it false (a renderer adds them to the result)
                 L.append("  because: " + ", ".join(f"{k} = {show_value(x)}" for k, x in last.items() if k in bad))
@@ -210,7 +236,7 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     verdict_line = {"ok": style.green("OK"), "violation": style.red("VIOLATION"), "deadlock": style.red("DEADLOCK"),
                     "incomplete": style.yellow("INCOMPLETE"), "error": style.red("ERROR"),
                     "reachable": style.bold("REACHABLE"), "unreachable": style.bold("UNREACHABLE"),
-                    "mixed": style.bold("ANSWERED")}[v]
+                    "mixed": style.bold("ANSWERED"), "refused": style.yellow("REFUSED")}[v]
     L.append(f"{verdict_line}: {data.get('message', '')}")
     return "\n".join(L) + "\n"
 

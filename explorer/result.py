@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .version import __version__
-from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, Pos, SpecError, did_you_mean
+from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_REFUSED, EXIT_VIOLATION, Pos, SpecError, did_you_mean
 
 SCHEMA = "mm-explorer/result/1"
 
@@ -39,7 +39,7 @@ class Result:
                 return EXIT_INCOMPLETE
             return EXIT_OK
         return {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "deadlock": EXIT_VIOLATION,
-                "incomplete": EXIT_INCOMPLETE, "error": EXIT_BAD_INPUT}[v]
+                "incomplete": EXIT_INCOMPLETE, "error": EXIT_BAD_INPUT, "refused": EXIT_REFUSED}[v]
 
     def graph(self):
         """The state graph (networkx MultiDiGraph); needs check(..., keep_graph=True)."""
@@ -55,14 +55,37 @@ class Result:
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
+def refused(config: str, error) -> Result:
+    """The answer for a configuration the modelled kernel refuses (a Refused error): nothing was
+    explored; `message` is the kernel's reason, `position` where the config selects it."""
+    return Result({"schema": SCHEMA, "tool": "mm-explorer", "version": __version__, "config": config,
+                   "verdict": "refused", "message": f"the kernel refuses this configuration: {error.reason}",
+                   "position": str(error.pos) if error.pos else None, "detail": error.message})
+
+
 def step(model, ex, idx, k):
     """One trace step: the action instance that led to state `idx` (None for an initial state)."""
     st = {"state": model.decode(ex.states[idx])} if idx is not None else {}
     if k is None or k < 0:
         return {"action": None, "params": {}, "source": None, **st}
-    inst = model.instances[k]
-    return {"action": inst.name, "params": inst.params_display(), "label": inst.label(),
-            "source": inst.action.source or None, **st}
+    return {**step_of(model, model.instances[k]), **st}
+
+
+def step_of(model, inst) -> dict:
+    """A step's description without its state: action, params, label, source; with the spec's
+    annotations also `named` (params by the names of their indices) and `actor` (its lane)."""
+    out = {"action": inst.name, "params": inst.params_display(), "label": inst.label(),
+           "source": inst.action.source or None}
+    ann = model.annotations
+    if ann is not None:
+        named = {}
+        for (pname, st), (_, _, disp) in zip(inst.action.params, inst.args):
+            n = ann.name_of(st.name, str(disp))
+            if n:
+                named[pname] = n
+        out["named"] = named
+        out["actor"] = ann.actor_of.get(inst.name)
+    return out
 
 
 def trace_to(model, ex, idx):
@@ -97,9 +120,11 @@ def build(problem, ex) -> Result:
         "check": problem.check,
         "invariants_checked": [inv.name for inv in model.invariant_list],
         "invariant_exprs": {inv.name: " ".join(inv.sn.text.split()) for inv in model.invariant_list},
+        "invariant_docs": {inv.name: " ".join(inv.doc.split()) for inv in model.invariant_list if inv.doc},
         "variables": layout(model),
         "sets": {name: [st.display(x) if _is_symbol_set(st) else x for x in st.values]
                  for name, st in model.sets.items()},
+        **annotations(model),
         "stats": stats,
         "coverage": coverage(model, ex),
         "trace": [],
@@ -120,9 +145,7 @@ def build(problem, ex) -> Result:
         if idx >= 0:
             tr = trace_to(model, ex, idx)
             if k is not None:
-                inst = model.instances[k]
-                tr.append({"action": inst.name, "params": inst.params_display(), "label": inst.label(),
-                           "source": inst.action.source or None, "state": None, "error": err.message})
+                tr.append({**step_of(model, model.instances[k]), "state": None, "error": err.message})
             data["trace"] = tr
     elif ex.violations:
         inv_i, idx = ex.violations[0]
@@ -208,6 +231,18 @@ def projection_variables(layout: dict, names=None) -> list:
                             f"--project {name}: no variable or group has this name"
                             + did_you_mean(name, list(layout) + groups) + f"; variables: {', '.join(layout)}")
         out.extend(v for v in hit if v not in out)
+    return out
+
+
+def annotations(model) -> dict:
+    """What the spec says for readers: `world` (each labelled set's indices by name and role) and
+    `actors` (the lanes of a race diagram, in order). Empty when the spec says nothing."""
+    ann = model.annotations
+    out = {}
+    if ann is not None and ann.world:
+        out["world"] = ann.world
+    if ann is not None and ann.actors:
+        out["actors"] = list(ann.actors)
     return out
 
 

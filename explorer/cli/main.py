@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from ..version import __version__
-from ..errors import EXIT_BAD_INPUT, SpecError
+from ..errors import EXIT_BAD_INPUT, EXIT_REFUSED, Refused, SpecError
 from ..render.output import write_text
 from . import diff_cmd, render_cmds
 from ..analysis.graph import check_graph_path
@@ -45,6 +46,8 @@ def build_parser():
     add_config_args(ls)
     lt = sub.add_parser("lint", help="load and compile only")
     add_config_args(lt)
+    cf = sub.add_parser("configs", help="list the shipped configs (run one by name: mm-explorer check NAME)")
+    cf.set_defaults(run=cmd_configs)
     for add_command in (render_cmds.add_trace_command, render_cmds.add_graph_command, diff_cmd.add_diff_command):
         add_command(sub)
     return p
@@ -60,7 +63,10 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
                *render_cmds.trace_flags(args))
     if args.graph:
         check_graph_path(args.graph)
-    problem = load_problem(args)
+    try:
+        problem = load_problem(args)
+    except Refused as e:  # an answer, not bad input: said as a verdict, saved like one
+        return _refused(args, e, out, err, outs)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
                 deadlock=args.deadlock, continue_all=args.continue_all)
@@ -127,6 +133,41 @@ def cmd_list(args, out=sys.stdout, err=sys.stderr):
     return 0
 
 
+def _refused(args, e, out, err, outs):
+    from ..result import refused
+    result = refused(args.config, e)
+    if args.json:
+        outs.write("--json", args.json, lambda: write_text(args.json, result.to_json()))
+    if args.quiet:
+        out.write(f"refused: {result.data['message']}\n")
+    else:
+        out.write(f"{e.pos}: {e.message}\nREFUSED: {result.data['message']}\n")
+    if any(v for _, v in render_cmds.trace_flags(args)):
+        err.write("note: no trace to write: the verdict is refused (nothing was explored)\n")
+    outs.finish(result.to_json(), out=None if args.quiet else out)
+    return result.exit_code
+
+
+def cmd_configs(args, out=sys.stdout, err=sys.stderr):
+    import textwrap
+    from ..lang import shipped
+    root = shipped.data_root()
+    if root is None:
+        err.write("error: this installation has no shipped configs (explorer/_data is missing)\n")
+        return EXIT_BAD_INPUT
+    names = shipped.config_names()
+    out.write(f"{len(names)} shipped configs, in {os.path.join(root, 'configs')}\n"
+              f"(run one: mm-explorer check NAME; in a config of your own, `spec: mm` is the Linux model)\n")
+    width = max(len(n) for n in names) + 2
+    for name in names:
+        doc = shipped.config_summary(shipped.config_path(name)) or "-"
+        lines = textwrap.wrap(doc, 80 - width - 2) or ["-"]
+        out.write(f"  {name:<{width}}{lines[0]}\n")
+        for line in lines[1:]:
+            out.write(f"  {'':<{width}}{line}\n")
+    return 0
+
+
 def cmd_lint(args, out=sys.stdout, err=sys.stderr):
     problem = load_problem(args)
     m = problem.model
@@ -147,6 +188,9 @@ def main(argv=None, out=None, err=None) -> int:
     run = getattr(args, "run", None) or {"check": cmd_check, "list": cmd_list, "lint": cmd_lint}[args.command]
     try:
         return run(args, out, err)
+    except Refused as e:
+        out.write(f"{e.pos}: {e.message}\nREFUSED: the kernel refuses this configuration: {e.reason}\n")
+        return EXIT_REFUSED
     except SpecError as e:
         err.write(f"{e}\n")
         return EXIT_BAD_INPUT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from . import yamlsrc
+from . import shipped, yamlsrc
 from ..errors import Pos, SpecError, did_you_mean
 from .loader import MODULE_KEYS, load_model
 from .yamlsrc import LDict, LList, key_pos, pos_of
@@ -74,8 +74,11 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
         if not isinstance(cfg["spec"], str):
             raise SpecError(pos_of(cfg, "spec"), "'spec' is a path")
         spec_path = os.path.join(os.path.dirname(os.path.abspath(path)), str(cfg["spec"]))
+        if not os.path.exists(spec_path):  # or the name of a shipped spec: `spec: mm`
+            spec_path = shipped.spec_path(str(cfg["spec"])) or spec_path
         if not os.path.exists(spec_path):
-            raise SpecError(pos_of(cfg, "spec"), f"spec file '{cfg['spec']}' does not exist (paths are relative to the config)")
+            raise SpecError(pos_of(cfg, "spec"), f"spec file '{cfg['spec']}' does not exist (paths are relative to the "
+                                                 f"config; shipped specs by name: {', '.join(shipped.spec_names())})")
     consts = {}
     cpos = pos_of(cfg, "constants", cfg.pos) if "constants" in cfg else None
     if cfg.get("constants") is not None:

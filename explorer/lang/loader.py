@@ -15,17 +15,17 @@ import itertools
 import os
 import re
 
-from . import yamlsrc
+from . import annotations, yamlsrc
 from ..model import Action, Instance, Invariant, Model, VarInfo
 from .compiler import BUILTINS, Compiler, Emitter, Frame, K, Scope, domain_set
 from .runtime import RUNTIME
-from ..errors import EvalError, Pos, SpecError, did_you_mean
+from ..errors import EvalError, Pos, Refused, SpecError, did_you_mean
 from .syntax import Snippet
 from ..types import BOOL, ANY, SetInfo, TAny, TBool, TInt, TList, TMap, TRec, TSet, TSym, kind
 from .yamlsrc import LDict, LList, LStr, key_pos, pos_of
 
 MODULE_KEYS = ("module", "doc", "include", "constants", "sets", "types", "variables", "init",
-               "definitions", "procedures", "actions", "invariants", "assume")
+               "definitions", "procedures", "actions", "invariants", "assume") + annotations.KEYS
 ACTION_KEYS = ("params", "guard", "effect", "source", "doc", "when", "group")
 VARIABLE_KEYS = ("type", "over", "init", "min", "max", "doc", "ghost", "group")
 _HEAD_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*)\)\s*)?$")
@@ -162,9 +162,11 @@ class Loader:
         self.load_variables(sections["variables"])
         self.load_definitions(sections["definitions"])
         self.load_procedures(sections["procedures"])
+        annotations.load(self, m, assumptions_only=True)
         self.check_assumptions(sections["assume"])
         self.load_actions(sections["actions"])
         self.load_invariants(sections["invariants"])
+        annotations.load(self, m)
         for _, doc in self.modules:
             if doc.get("init") is not None:
                 sn = Snippet(doc["init"], pos_of(doc, "init"), "init block")
@@ -565,7 +567,9 @@ class Loader:
                 raise SpecError(pos, f"assumption {name} must depend on constants only")
             if not r.const:
                 where = self.config_pos if self.overrides else pos
-                raise SpecError(where, f"this configuration is refused: {message} (assumption {name} at {pos})")
+                error = Refused if name in m.annotations.refusals else SpecError
+                raise error(where, f"this configuration is refused: {message} (assumption {name} at {pos})", *(
+                    (message,) if error is Refused else ()))
 
     # actions and invariants ---------------------------------------------------------------------
     def selected(self, name, filt):

@@ -19,7 +19,7 @@ import json
 import re
 
 from ..errors import Pos, SpecError
-from ..report import flatten, show_value
+from ..report import flatten, invariant_doc, show_value, step_title, world_lines
 
 TRACE_SCHEMA = "mm-explorer/trace/1"
 
@@ -90,12 +90,6 @@ def show(v) -> str:
 def show_long(v) -> str:
     """A value in running text: true / false for booleans."""
     return show_value(v, "yaml")
-
-
-def step_label(st: dict) -> str:
-    if st.get("action") is None:
-        return "initial state"
-    return st.get("label") or st["action"]
 
 
 # --- groups -------------------------------------------------------------------------------------------
@@ -225,7 +219,7 @@ class Step:
 
     @property
     def label(self):
-        return step_label(self.raw)
+        return step_title(self.raw)
 
     @property
     def source(self):
@@ -257,6 +251,9 @@ class TraceView:
         self.verdict = data.get("verdict")
         self.invariant = data.get("invariant")
         self.invariant_expr = (data.get("invariant_exprs") or {}).get(self.invariant) if self.invariant else None
+        self.invariant_doc = invariant_doc(data, self.invariant) if self.invariant else ""
+        self.world = world_lines(data)
+        self.actors = list(data.get("actors") or [])
         self.marked, self.mark_kind = self._marked()
 
     @property

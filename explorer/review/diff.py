@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 
 from ..version import __version__
-from ..errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, SpecError
+from ..errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, Refused, SpecError
 from ..report import show_value
 from ..result import layout
 from . import replay
@@ -100,6 +100,8 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
         label = ", ".join(f"{k}={show_value(_unwrap(v[0]), 'yaml')}" for k, v in own.items()) or "the config as given"
         try:
             problem = load(config, settings, actions, invariants, reach=reach)
+        except Refused as e:
+            raise Refused(e.pos, f"the {name} side ({label}): {e.message}", f"the {name} side ({label}): {e.reason}") from None
         except SpecError as e:
             raise SpecError(e.pos, f"the {name} side ({label}): {e.message}") from None
         sides[name] = Side(name, problem, own)
