@@ -33,7 +33,7 @@ import json
 from ..version import __version__
 from ..errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, Refused, SpecError
 from ..report import show_value
-from ..result import layout
+from ..result import annotations, layout
 from . import replay
 from .projection import Projection, nested_builder, resolve_projection
 from .side import SIDES, Side, explore, plain_settings, verdicts
@@ -174,6 +174,7 @@ def _build(sides, proj_vars, names, members) -> dict:
         "headline": "", "equal": None, "exit_code": None,
         "projection": proj_vars, "projected_slots": names,
         "variables": lay,
+        **annotations(a.model),
     }
     for s in (b, a):
         ex = s.ex
@@ -216,6 +217,7 @@ def _build(sides, proj_vars, names, members) -> dict:
         groups.extend(tg)
         counts[this.name] = {"states": sum(g["count"] for g in sg), "state_groups": len(sg), **tcounts,
                              "transition_groups": len(tg)}
+    data["setting_members"] = setting_members(b, a)
     data["counts"] = {"only_" + k: v for k, v in counts.items()}
     data["groups"] = groups
     equal = not groups and not any(r["changed"] for r in inv_rows) and \
@@ -226,6 +228,36 @@ def _build(sides, proj_vars, names, members) -> dict:
     data["exit_code"] = EXIT_INCOMPLETE if not complete else (EXIT_OK if equal else EXIT_VIOLATION)
     data["headline"] = headline(data)
     return data
+
+
+def setting_members(b, a) -> list:
+    """What two settings of one constant stand for, when the spec says it with another constant:
+    KERNEL=v5.15 and v5.16 name entries of KERNELS, lists of commit keys, whose details (release,
+    title) are entries of COMMITS. For every constant the sides set differently and every mapping
+    constant with both values as keys and lists as values: the members only after and only before."""
+    out = []
+    consts = a.problem.constants
+    for name in dict.fromkeys(list(b.own) + list(a.own)):
+        vb, va = b.problem.constants.get(name), consts.get(name)
+        if vb == va or not isinstance(vb, str) or not isinstance(va, str):
+            continue
+        for by, table in consts.items():
+            if not isinstance(table, dict) or not isinstance(table.get(vb), list) or not isinstance(table.get(va), list):
+                continue
+            only_a = [x for x in table[va] if x not in table[vb]]
+            only_b = [x for x in table[vb] if x not in table[va]]
+            out.append({"setting": name, "before": vb, "after": va, "by": by,
+                        "only_after": [_member(consts, x) for x in only_a],
+                        "only_before": [_member(consts, x) for x in only_b]})
+    return out
+
+
+def _member(consts, key):
+    """{key, and the fields of the mapping constant that describes it (release, title, ...)}."""
+    for table in consts.values():
+        if isinstance(table, dict) and isinstance(table.get(key), dict) and isinstance(key, str):
+            return {"key": key, **{k: v for k, v in table[key].items() if isinstance(v, (str, int))}}
+    return {"key": key}
 
 
 def _verdict_brief(v):

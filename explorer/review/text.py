@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ..version import __version__
 from ..errors import SpecError, did_you_mean
-from ..report import Style, format_trace, show_value
+import textwrap
+
+from ..report import Style, changes, format_state_compact, show_value, step_title, world_lines
 from .side import SIDES
 
 
@@ -57,8 +59,10 @@ def _verdict_text(v, kind="invariant") -> str:
 def _format_invariants(data, lay, style) -> list:
     """The invariant verdicts side by side, then the witness of each one that changed."""
     b, a = data["before"], data["after"]
-    L = []
-    L.append("")
+    L = [""]
+    if all(r["before"]["verdict"] == r["after"]["verdict"] == "holds" for r in data["invariants"]):
+        return L + [f"invariants: all {len(data['invariants'])} hold on both sides "
+                    f"({', '.join(r['invariant'] for r in data['invariants'])})"]
     kinds = {r["kind"] for r in data["invariants"]}
     title = {"invariant": "invariant", "target": "reach target"}.get(next(iter(kinds)), "invariant") \
         if len(kinds) == 1 else "invariant or target"
@@ -81,7 +85,7 @@ def _format_invariants(data, lay, style) -> list:
                 L.append(style.bold(head) + f": the same steps as for {same} above")
             else:
                 L.append(style.bold(head + ":"))
-                L.extend(format_trace(r["witness"], lay, style))
+                L.extend(_witness(lay, style, None)(r["witness"]))
                 shown.append((r["invariant"], r["witness"]))
             if r["kind"] == "target":
                 L.append(f"  {style.red('reached')}: {r['invariant']}  ==  {r.get('expr', '')}")
@@ -89,6 +93,111 @@ def _format_invariants(data, lay, style) -> list:
                 expr = (data.get("invariant_exprs") or {}).get(r["invariant"])
                 L.append(f"  {style.red('violated')}: {r['invariant']}" + (f"  ==  {expr}" if expr else ""))
     return L
+
+
+WIDTH = 80
+
+
+def wrap80(line: str) -> list:
+    """A line at most WIDTH columns wide; continuations indented four more than the line."""
+    if len(line) <= WIDTH:
+        return [line]
+    body = line.lstrip(" ")
+    ind = " " * (len(line) - len(body))
+    return textwrap.wrap(body, WIDTH, initial_indent=ind, subsequent_indent=ind + "    ",
+                         break_long_words=True, break_on_hyphens=False)
+
+
+def _witness(lay, style, base):
+    """A witness as changes only: the initial state only where it differs from `base` (whole when
+    there is no base), then each step with what it changes."""
+    def lines(trace):
+        out = []
+        first = trace[0]["state"]
+        if base is None:
+            out.append(style.bold("  0  initial state"))
+            out.extend("       " + x for x in format_state_compact(first, lay))
+        else:
+            diff = changes(base, first, lay)
+            if diff:
+                out.append(style.bold("  0  another initial state: ")
+                           + ", ".join(f"{k} = {show_value(b)}" for k, _, b in diff))
+        prev = first
+        for n, stp in enumerate(trace[1:], 1):
+            out.append(style.bold(f"  {n}  {step_title(stp)}"))
+            if stp.get("state") is None:
+                out.append("       " + style.red("error: " + str(stp.get("error", ""))))
+                continue
+            ch = changes(prev, stp["state"], lay)
+            out.extend(f"       {k}: {show_value(x)} -> {style.yellow(show_value(y))}" for k, x, y in ch)
+            if not ch:
+                out.append("       " + style.dim("(no projected variable changed)"))
+            prev = stp["state"]
+        return out
+    return lines
+
+
+def _format_settings(data, style) -> list:
+    """What differs between the two settings themselves, e.g. the commits of two kernel labels."""
+    out = []
+    for d in data.get("setting_members") or []:
+        after, before = d["only_after"], d["only_before"]
+        out.append("")
+        out.append(style.bold(f"{d['setting']} {d['before']} -> {d['after']}") + f": entries of {d['by']} "
+                   f"{len(after) or 'none'} only after, {len(before) or 'none'} only before")
+        for sign, items in (("+", after), ("-", before)):
+            for it in items:
+                info = " ".join(str(x) for x in (it.get("release"), it.get("title")) if x)
+                out.append(f"  {sign} {it['key']}" + (f"  {info}" if info else ""))
+    return out
+
+
+def _format_stats(data, style) -> list:
+    b, a = data["before"], data["after"]
+    w = max(6, len(b["label"]), len(a["label"]))
+    out = [f"  {'':<6}  {'':<{w}}  {'states':>9} {'transitions':>11} {'depth':>5}  "
+           f"{'projected:':>10} {'states':>6} {'trans.':>7}"]
+    for s in SIDES:
+        d = data[s]
+        st = d["stats"]
+        out.append(f"  {s:<6}  {d['label']:<{w}}  {st['distinct_states']:>9,} {st['transitions']:>11,} "
+                   f"{st['depth']:>5}  {st['projected_states']:>17,} {st['projected_transitions']:>7,}")
+        if not d["complete"]:
+            out.append("          " + style.yellow(f"stopped: {d['stopped_by']}"))
+    return out
+
+
+def summary(data) -> str:
+    """One paragraph: what the settings change, what the verdicts say, what became reachable."""
+    a = data["after"]
+    parts = []
+    for d in data.get("setting_members") or []:
+        keys = [it["key"] for it in d["only_after"]]
+        gone = [it["key"] for it in d["only_before"]]
+        parts.append(f"{d['after']} differs from {d['before']} by {len(keys) + len(gone)} entr"
+                     f"{'y' if len(keys) + len(gone) == 1 else 'ies'} of {d['by']}"
+                     + (f" (adds {', '.join(keys)})" if keys else "") + (f" (drops {', '.join(gone)})" if gone else "") + ".")
+    changed = [r for r in data["invariants"] if r["changed"]]
+    if changed:
+        parts.append("The verdict changes: " + "; ".join(
+            f"{r['invariant']} is {r['after']['verdict']} after and {r['before']['verdict']} before" for r in changed) + ".")
+    elif data["invariants"]:
+        parts.append(f"No verdict changes ({len(data['invariants'])} compared).")
+    ca, cb = data["counts"]["only_after"], data["counts"]["only_before"]
+    for side, c in (("after", ca), ("before", cb)):
+        gs = [g for g in data["groups"] if g["side"] == side and g["kind"] == "states"]
+        if gs:
+            acts = sorted({g.get("action") or g["step"] for g in gs})
+            parts.append(f"{c['states']:,} projected state(s) are reachable only {side} ({data[side]['label']}), "
+                         f"in {len(gs)} group(s) whose first differing step is {', '.join(acts)}.")
+    if ca["transitions"] or cb["transitions"]:
+        parts.append(f"{ca['transitions']:,} projected transition(s) exist only after and {cb['transitions']:,} "
+                     f"only before.")
+    if data["equal"]:
+        parts.append(f"Both sides reach the same {a['stats']['projected_states']:,} projected states.")
+    if not data["complete"]:
+        parts.append("A limit stopped a side, so this compares only what was explored.")
+    return " ".join(parts)
 
 
 def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
@@ -101,18 +210,16 @@ def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
     color = style.red if head.startswith("VERDICT") else style.yellow if not data["equal"] else style.green
     L.append(color(head.split(":", 1)[0]) + ":" + head.split(":", 1)[1])
     L.append(style.bold(f"mm-explorer {data['version']} diff") + f": {data['config']} (module {data['module']})")
-    w = max(len(b["label"]), len(a["label"]))
-    for s in SIDES:
-        d = data[s]
-        st = d["stats"]
-        extra = "" if d["complete"] else f"   {style.yellow('stopped: ' + str(d['stopped_by']))}"
-        L.append(f"  {s:<6}  {d['label']:<{w}}   {st['distinct_states']:,} states, {st['transitions']:,} transitions, "
-                 f"depth {st['depth']}; projected: {st['projected_states']:,} states, "
-                 f"{st['projected_transitions']:,} transitions" + extra)
+    L.extend(_format_settings(data, style))
+    L.append("")
+    L.extend(_format_stats(data, style))
     ghost = [k for k, v in lay.items() if v.get("ghost")]
     default = [k for k in lay if k not in ghost]
     how = "the non-ghost variables" if data["projection"] == default else "chosen with --project"
     L.append(f"projection: {', '.join(data['projection'])} ({how})")
+    world = world_lines(data)
+    if world:
+        L.append("world: " + "; ".join(world))
     absent_b, absent_a = set(b["actions_not_in_configuration"]), set(a["actions_not_in_configuration"])
     if absent_b - absent_a:
         L.append(f"actions only after: {', '.join(sorted(absent_b - absent_a))}")
@@ -120,7 +227,7 @@ def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
         L.append(f"actions only before: {', '.join(sorted(absent_a - absent_b))}")
     if data["invariants"]:
         L.extend(_format_invariants(data, lay, style))
-    # groups
+    base = None  # the initial state the witnesses are written against
     for side, other, kind in (("after", "before", "states"), ("before", "after", "states"),
                               ("after", "before", "transitions"), ("before", "after", "transitions")):
         gs = [g for g in data["groups"] if g["side"] == side and g["kind"] == kind]
@@ -143,10 +250,16 @@ def format_diff(data, style=None, all_vars=False, max_members=None) -> str:
                      + (f" ({len(gs)} group(s) below)" if gs else "")
                      + f"; {c['transitions_into_one_sided']:,} into and {c['transitions_from_one_sided']:,} out of "
                      f"states only {side} reaches")
+        if gs and base is None:
+            base = gs[0]["witness"][0]["state"]
+            L.append(style.dim("  every witness below starts from this initial state unless it says otherwise:"))
+            L.extend("    " + x for x in format_state_compact(base, proj_lay))
         for g in gs:
             L.append("")
-            L.extend(_format_group(g, data, proj_lay, style, format_trace))
-    return "\n".join(L) + "\n"
+            L.extend(_format_group(g, data, proj_lay, style, _witness(proj_lay, style, base)))
+    L.append("")
+    L.append(style.bold("Summary: ") + summary(data))
+    return "\n".join(line for x in L for line in wrap80(x)) + "\n"
 
 
 def _slot_lines(changes, a, b, fmt, style):
@@ -185,7 +298,7 @@ def _format_group(g, data, lay, style, format_trace):
         d = g.get("witness_first_different_step")
         L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} step{'s' if len(wit) != 2 else ''}"
                  + (f", step {d} is the first that differs:" if d else ":"))
-        L.extend("    " + line for line in format_trace(wit, lay, style))
+        L.extend("    " + line for line in format_trace(wit))
         same = g.get("witness_same_steps_other") or {}
         final = same.get("final_changes")
         if final is not None and g["step"] == "differs" and \
@@ -208,7 +321,7 @@ def _format_group(g, data, lay, style, format_trace):
         else:
             L.append(f"      {other} has no such step")
         L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} step{'s' if len(wit) != 2 else ''}:")
-        L.extend("    " + line for line in format_trace(wit, lay, style))
+        L.extend("    " + line for line in format_trace(wit))
     return L
 
 
