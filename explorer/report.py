@@ -167,6 +167,8 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     world = world_lines(data)
     if world:
         L.append("world: " + "; ".join(world))
+    if data.get("question"):
+        L.append("question: " + data["question"])
     v = data["verdict"]
     stats = data["stats"]
     layout = data.get("variables") or {}
@@ -233,11 +235,19 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     if never and v in ("ok", "incomplete"):
         shown = ", ".join(never[:8]) + (f", and {len(never) - 8} more" if len(never) > 8 else "")
         L.append(style.yellow(f"warning: {len(never)} action instance(s) never fired, so the check says nothing about them: {shown}"))
+    none = cov.get("no_instance") or []
+    if none and v in ("ok", "incomplete"):
+        L.append(style.yellow(f"warning: {len(none)} action(s) of this config have no instance for these constants "
+                              f"(their guard or require is false for every parameter), so the check says nothing "
+                              f"about them: {', '.join(none)}"))
     verdict_line = {"ok": style.green("OK"), "violation": style.red("VIOLATION"), "deadlock": style.red("DEADLOCK"),
                     "incomplete": style.yellow("INCOMPLETE"), "error": style.red("ERROR"),
                     "reachable": style.bold("REACHABLE"), "unreachable": style.bold("UNREACHABLE"),
                     "mixed": style.bold("ANSWERED"), "refused": style.yellow("REFUSED")}[v]
     L.append(f"{verdict_line}: {data.get('message', '')}")
+    answer = (data.get("answers") or {}).get(v)
+    if answer:
+        L.append(f"answer: {answer}")
     return "\n".join(L) + "\n"
 
 

@@ -117,6 +117,8 @@ def build(problem, ex) -> Result:
         "module": model.name,
         "constants": problem.constants,
         "constants_set": list(getattr(problem, "overridden", [])),
+        "question": problem.question or None,
+        "answers": problem.answers or None,
         "check": problem.check,
         "invariants_checked": [inv.name for inv in model.invariant_list],
         "invariant_exprs": {inv.name: " ".join(inv.sn.text.split()) for inv in model.invariant_list},
@@ -198,6 +200,7 @@ def coverage(model, ex) -> dict:
         "never_fired": never,
         "unavailable": [{"action": n, "reason": r} for n, r in model.unavailable_actions],
         "statically_disabled": [{"instance": n, "reason": r} for n, r in model.disabled_instances],
+        "no_instance": sorted({n.split("(", 1)[0] for n, _ in model.disabled_instances} - set(per_action)),
     }
 
 

@@ -166,3 +166,14 @@ def test_f2_svg_puts_each_state_in_its_actors_lane(f2):
     # the sources are in one legend, not on every edge
     assert f2.svg.count("mm/gup.c follow_page_mask") <= 1 + 2 * sum(s["action"] == "gup_follow" for s in f2.data["trace"])
     assert "where each step is in the kernel" in f2.svg
+
+
+def test_an_action_without_instance_is_warned_about(cli, spec):
+    # Drop's guard is false for every v (no VMA is anonymous here), so it has no instance at all
+    p = spec(TINY.replace("  Mark:\n", "  Drop:\n    params: {v: V}\n    guard: KINDS[v] == none\n"
+                          "    effect: x[v] = False\n  Mark:\n").replace("KINDS: [anon, file]", "KINDS: [file, file]")
+             .replace("sets: {V: range(len(KINDS))}", "sets: {V: range(len(KINDS)), K: [anon, file, none]}"))
+    r = cli("check", p, "--no-color", "--invariant", "NotBoth", "--action", "Set", "--action", "Drop")
+    assert r.code == 0, r.out + r.err
+    assert "warning: 1 action(s) of this config have no instance for these constants" in r.out
+    assert r.out.split("no instance for these constants", 1)[1].split("\n")[0].endswith(": Drop")

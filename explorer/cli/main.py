@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 
 from ..version import __version__
 from ..errors import EXIT_BAD_INPUT, EXIT_REFUSED, Refused, SpecError
+from ..checker.fast import BACKENDS
 from ..render.output import write_text
 from . import diff_cmd, render_cmds
 from ..analysis.graph import check_graph_path
@@ -30,7 +32,9 @@ def build_parser():
     c.add_argument("--checkpoint", metavar="FILE", help="save the search to FILE every --checkpoint-every seconds and when stopped")
     c.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS", help="how often to checkpoint (default 60)")
     c.add_argument("--resume", metavar="FILE", help="continue a search from a checkpoint")
-    c.add_argument("--backend", default="python", help="exploration backend: python (reference) or one that explorer.fast provides")
+    c.add_argument("--backend", default="python", choices=("python",) + tuple(BACKENDS),
+                   help="exploration backend: python (the reference; the default), c (the same search compiled "
+                        "to C with gcc, cached) or auto (c when gcc is there)")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON (docs/results.md)")
     c.add_argument("--graph", metavar="FILE", help="write the state graph (.graphml or .dot)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress, only the verdict line")
@@ -94,6 +98,22 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     return result.exit_code
 
 
+def constant_lines(name, value, width=100) -> list:
+    """`  NAME = value` in YAML flow style; a mapping or list too long for one line gets a line
+    per entry, each wrapped at `width` with a hanging indent."""
+    from ..report import show_value
+    line = f"  {name} = {show_value(value, 'yaml')}"
+    if len(line) <= width or not isinstance(value, (dict, list)):
+        return [line]
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    out = [f"  {name} ="]
+    for k, v in items:
+        text = (f"{k}: " if isinstance(value, dict) else "- ") + show_value(v, "yaml")
+        out.extend(textwrap.wrap(text, width, initial_indent="      ", subsequent_indent="          ",
+                                 break_long_words=True, break_on_hyphens=False))
+    return out
+
+
 def cmd_list(args, out=sys.stdout, err=sys.stderr):
     problem = load_problem(args)
     m = problem.model
@@ -101,10 +121,11 @@ def cmd_list(args, out=sys.stdout, err=sys.stderr):
     w(f"module {m.name}  ({', '.join(m.files)})\n")
     w("\nconstants:\n")
     for k, v in problem.constants.items():
-        w(f"  {k} = {json.dumps(v)}\n")
+        w("".join(x + "\n" for x in constant_lines(k, v)))
     w("\nsets:\n")
     for name, st in m.sets.items():
-        w(f"  {name} = {{{', '.join(str(st.display(x)) for x in st.values)}}}\n")
+        line = f"  {name} = {{{', '.join(str(st.display(x)) for x in st.values)}}}"
+        w("\n".join(textwrap.wrap(line, 100, subsequent_indent="      ", break_on_hyphens=False)) + "\n")
     w("\nvariables (slot layout):\n")
     for var in m.variables.values():
         over = f" over {' x '.join(s.name for s in var.sets)}" if var.sets else ""
@@ -149,7 +170,6 @@ def _refused(args, e, out, err, outs):
 
 
 def cmd_configs(args, out=sys.stdout, err=sys.stderr):
-    import textwrap
     from ..lang import shipped
     root = shipped.data_root()
     if root is None:

@@ -173,3 +173,26 @@ def load(loader, model, assumptions_only=False):
     ann.world = read_labels(loader.modules, model, loader.comp)
     ann.actors, ann.actor_of = read_actors(loader.modules, model.actions)
     return ann
+
+
+VERDICTS = ("ok", "violation", "deadlock", "incomplete", "reachable", "unreachable", "mixed", "error")
+
+
+def read_question(cfg) -> tuple:
+    """A config's `question:` (one paragraph) and `answers:` (verdict -> what it answers)."""
+    q = cfg.get("question")
+    if q is not None and (isinstance(q, (LDict, LList)) or not str(q).strip()):
+        raise SpecError(pos_of(cfg, "question"), "'question' is the question this config asks, as text")
+    answers = {}
+    a = cfg.get("answers")
+    if a is not None:
+        if not isinstance(a, LDict):
+            raise SpecError(pos_of(cfg, "answers"), "'answers' maps verdicts (ok, violation, ...) to what each answers")
+        for k, v in a.items():
+            if str(k) not in VERDICTS:
+                raise SpecError(key_pos(a, k), f"answers: '{k}' is not a verdict" + did_you_mean(str(k), VERDICTS)
+                                + f"; verdicts: {', '.join(VERDICTS)}")
+            if isinstance(v, (LDict, LList)) or v is None:
+                raise SpecError(pos_of(a, k), f"answers.{k} is text")
+            answers[str(k)] = " ".join(str(v).split())
+    return (" ".join(str(q).split()) if q is not None else ""), answers

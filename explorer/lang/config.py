@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 
-from . import shipped, yamlsrc
+from . import annotations, shipped, yamlsrc
 from ..errors import Pos, SpecError, did_you_mean
 from .loader import MODULE_KEYS, load_model
 from .yamlsrc import LDict, LList, key_pos, pos_of
 
-CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
+CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect",
+               "question", "answers")
 CHECK_KEYS = ("max_states", "max_depth", "deadlock", "timeout", "max_memory", "continue")
 
 
@@ -23,6 +24,8 @@ class Problem:
         self.constants = constants  # name -> plain value, as used
         self.check = check  # dict of CHECK_KEYS
         self.doc = doc
+        self.question = ""  # the question the config asks, and what each verdict answers
+        self.answers = {}
 
 
 def _check_keys(d, allowed, what):
@@ -161,6 +164,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
         used[name] = model_plain_constant(model, name)
     problem = Problem(model, shown, os.path.relpath(spec_path), used, chk, str(cfg.get("doc") or ""))
     problem.overridden = [k for k in used if k in consts]
+    problem.question, problem.answers = annotations.read_question(cfg)
     return problem
 
 
