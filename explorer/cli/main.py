@@ -11,7 +11,7 @@ from ..version import __version__
 from ..errors import EXIT_BAD_INPUT, EXIT_REFUSED, Refused, SpecError
 from ..checker.fast import BACKENDS
 from ..render.output import write_text
-from . import diff_cmd, render_cmds
+from . import completion, diff_cmd, render_cmds
 from ..analysis.graph import check_graph_path
 from .outputs import Outputs
 from .options import Parser, add_color, add_config_args, add_limits, load_problem, refuse_negative
@@ -51,8 +51,10 @@ def build_parser():
     lt = sub.add_parser("lint", help="load and compile only")
     add_config_args(lt)
     cf = sub.add_parser("configs", help="list the shipped configs (run one by name: mm-explorer check NAME)")
+    cf.add_argument("--names", action="store_true", help="only the names, one a line")
     cf.set_defaults(run=cmd_configs)
-    for add_command in (render_cmds.add_trace_command, render_cmds.add_graph_command, diff_cmd.add_diff_command):
+    for add_command in (render_cmds.add_trace_command, render_cmds.add_graph_command, diff_cmd.add_diff_command,
+                        completion.add_completion_command):
         add_command(sub)
     return p
 
@@ -176,6 +178,9 @@ def cmd_configs(args, out=sys.stdout, err=sys.stderr):
         err.write("error: this installation has no shipped configs (explorer/_data is missing)\n")
         return EXIT_BAD_INPUT
     names = shipped.config_names()
+    if args.names:
+        out.write("".join(n + "\n" for n in names))
+        return 0
     out.write(f"{len(names)} shipped configs, in {os.path.join(root, 'configs')}\n"
               f"(run one: mm-explorer check NAME; in a config of your own, `spec: mm` is the Linux model)\n")
     width = max(len(n) for n in names) + 2
