@@ -30,6 +30,7 @@ def _copy_tree(dst):
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
     for d in ("explorer", "spec", "configs"):
         shutil.copytree(os.path.join(ROOT, d), os.path.join(dst, d), ignore=ignore)
+    shutil.copytree(os.path.join(ROOT, "schemas"), os.path.join(dst, "schemas"))
     for f in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
         shutil.copy(os.path.join(ROOT, f), dst)
 
@@ -92,3 +93,10 @@ def test_the_console_script_and_a_user_config_with_the_shipped_spec(venv):
     mine = venv("check", "mine.yaml", "-q")
     assert shipped.returncode == mine.returncode == 0, shipped.stderr + mine.stderr
     assert mine.stdout == shipped.stdout and "reachable states" in mine.stdout
+
+
+def test_the_json_schemas_ship_with_the_package(venv):
+    r = venv(script="from explorer.lang import shipped; import json; "
+                    "print(json.dumps([shipped.schema_path(n) for n in ('result', 'spec', 'config')]))")
+    paths = json.loads(r.stdout)
+    assert all(p and p.startswith(str(venv.venv)) and p.endswith(".schema.json") for p in paths), r.stdout + r.stderr

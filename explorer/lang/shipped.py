@@ -65,3 +65,10 @@ def config_summary(path: str) -> str:
     except Exception:  # a damaged file is reported when it is run, not when it is listed
         return ""
     return " ".join(str(doc.get("doc") or "").split()) if hasattr(doc, "get") else ""
+
+
+def schema_path(name: str) -> str | None:
+    """The JSON Schema of `result`, `spec` or `config` documents, or None."""
+    root = data_root()
+    path = os.path.join(root, "schemas", f"{name}.schema.json") if root else None
+    return path if path and os.path.isfile(path) else None
