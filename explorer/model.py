@@ -275,6 +275,6 @@ class Model:
         if fn is None:
             code = "\n".join(["def _act%d(state):" % i, "    out = []", "    _app = out.append"]
                              + self._instance_code[i] + ["    return out"])
-            exec(compile(code, f"<spec {self.name} instance {i}>", "exec"), self.ns)
+            exec(compile(code, f"<spec instance {i}>", "exec"), self.ns)
             fn = self.ns[f"_act{i}"]
         return fn(state)

@@ -18,6 +18,7 @@ import re
 from . import yamlsrc
 from ..model import Action, Instance, Invariant, Model, VarInfo
 from .compiler import BUILTINS, Compiler, Emitter, Frame, K, Scope, domain_set
+from .guard import check_generated
 from .runtime import RUNTIME
 from ..errors import EvalError, Pos, SpecError, did_you_mean
 from .syntax import Snippet
@@ -61,6 +62,19 @@ def _check_keys(d, allowed, what):
     for k in d:
         if k not in allowed:
             raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")
+
+
+MAX_SYMBOL = 200  # characters of one symbol
+
+
+def check_symbol(s, pos):
+    """A symbol is printable one-line text: it is shown in reports, traces and diagrams."""
+    text = str(s)
+    where = getattr(s, "pos", None) or pos
+    if not text or not text.isprintable() or len(text) > MAX_SYMBOL:
+        raise SpecError(where, f"symbol {text[:60]!r} is not a name: symbols are printable one-line text"
+                               f" of 1 to {MAX_SYMBOL} characters (no line breaks or control characters)")
+    return text
 
 
 def _entry(name, key, val, kpos, cont, main, extra, what):
@@ -280,20 +294,20 @@ class Loader:
     def collect_symbols(self, sections):
         m = self.m
 
-        def walk(v):
+        def walk(v, pos=None):
             if isinstance(v, str) and not isinstance(v, bool):
-                m.symbol_id(str(v))
+                m.symbol_id(check_symbol(v, pos))
                 m.declared_symbols.add(str(v))
             elif isinstance(v, list):
-                for x in v:
-                    walk(x)
+                for i, x in enumerate(v):
+                    walk(x, pos_of(v, i, pos))
             elif isinstance(v, dict):
-                for x in v.values():
-                    walk(x)
+                for k, x in v.items():
+                    walk(x, pos_of(v, k, pos))
         def keys(v):
             if isinstance(v, dict):
                 for k, x in v.items():
-                    m.symbol_id(str(k))
+                    m.symbol_id(check_symbol(k, key_pos(v, k)))
                     keys(x)
             elif isinstance(v, list):
                 for x in v:
@@ -313,10 +327,10 @@ class Loader:
             if isinstance(val, LDict) and isinstance(val.get("type"), LList):
                 walk(val["type"])
         for name in self.default_constants:
-            walk(self.default_constants[name])
+            walk(self.default_constants[name], m.constant_pos[name])
             keys(self.default_constants[name])
         for name in list(m.constants):
-            walk(m.constants[name])
+            walk(m.constants[name], m.constant_pos[name])
         for name in list(m.constants):
             m.constants[name] = self.to_const(m.constants[name], m.constant_pos[name])
 
@@ -361,7 +375,7 @@ class Loader:
             spec = spec.get("type")
             pos = pos_of(extra, "type", pos)
         if isinstance(spec, LList):
-            syms = [str(s) for s in spec]
+            syms = [check_symbol(s, pos_of(spec, i)) for i, s in enumerate(spec)]
             return TSym(syms)
         if not isinstance(spec, str):
             raise SpecError(pos, f"{what}: a type is bool, int (with min and max), an enum or record type name, or a set name")
@@ -693,7 +707,7 @@ class Loader:
                     continue
                 m.instances.append(inst)
                 m._instance_code.append(code)
-                next_lines.append(f"    # {inst.label()}")
+                next_lines.append(f"    # instance {inst.index}: {a.name}")  # a checked identifier, never a symbol
                 next_lines.extend(code)
         next_lines.append("    return out")
         lines.extend(next_lines)
@@ -733,7 +747,7 @@ class Loader:
         ns = dict(RUNTIME)
         for i, obj in enumerate(m.runtime):
             ns[f"_K{i}"] = obj
-        exec(compile(m.source_code, f"<spec {m.name}>", "exec"), ns)
+        exec(check_generated(m.source_code, "<spec>"), ns)
         m.ns = ns
         m.invariant_list = list(m.invariants.values())
 
