@@ -184,3 +184,126 @@ def test_no_symbol_text_reaches_the_generated_source(tmp_path):
     m = explorer.load(str(tmp_path / "s.yaml")).model
     assert len(m.instances) == 2
     assert "zqsym" not in m.source_code
+
+
+# --- bounds: small inputs must not exhaust memory or time -------------------------------------------
+def test_a_huge_int_domain_is_refused_with_its_position(spec, cli):
+    p = spec("variables:\n  n: {type: int, min: 0, max: 2147483647}\n")
+    r = cli("lint", p)
+    assert r.code == 2 and "s.yaml:2:31:" in r.err and "2,147,483,648 values" in r.err, r.err
+
+
+def test_a_large_int_domain_is_checked_without_listing_it(tmp_path, cli):
+    import explorer
+    from explorer.lang.compiler import MAX_SET
+    p = tmp_path / "s.yaml"
+    p.write_text("variables:\n  n: {type: int, min: 0, max: 200000}\nactions:\n  inc: {effect: n = n + 1}\n")
+    m = explorer.load(str(p)).model
+    assert "_chk(" in m.source_code  # n + 1 may leave the domain: checked at run time
+    assert all(len(k) <= MAX_SET for k in m.runtime if isinstance(k, (frozenset, tuple)))
+    r = cli("check", p, "--max-states", "5")
+    assert r.code == 3 and "5 distinct states" in r.out
+
+
+def test_a_billion_laughs_file_is_refused_at_once_with_a_position(tmp_path, cli):
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    p = tmp_path / "laughs.yaml"
+    p.write_text("\n".join(lines) + "\n")  # 9**9 strings once expanded
+    r = cli("lint", p)
+    assert r.code == 2 and "through aliases" in r.err and "laughs.yaml:7:4:" in r.err, r.err
+
+
+def test_a_few_aliases_are_fine(tmp_path, cli):
+    p = tmp_path / "s.yaml"
+    p.write_text("sets:\n  A: &v [a, b]\n  B: *v\nvariables:\n  x: {type: bool, over: [A]}\n  y: {type: bool, over: [B]}\n")
+    r = cli("lint", p)
+    assert r.code == 0 and "(4 slots)" in r.out, r.out + r.err
+
+
+def test_deep_nesting_is_refused_with_a_position(tmp_path, cli):
+    p = tmp_path / "deep.yaml"
+    p.write_text("x: " + "[" * 5000 + "]" * 5000 + "\n")
+    r = cli("lint", p)
+    assert r.code == 2 and "nested more than" in r.err and "deep.yaml:1:" in r.err, r.err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory", "too large"])
+def test_only_regular_files_of_bounded_size_are_read(tmp_path, cli, kind):
+    from explorer.lang.yamlsrc import MAX_FILE_BYTES
+    p = tmp_path / "c.yaml"
+    if kind == "fifo":
+        os.mkfifo(p)  # opening it for reading would block until a writer came
+    elif kind == "device":
+        p = "/dev/zero"  # reading it would never end
+    elif kind == "directory":
+        p.mkdir()
+    else:
+        p.write_text("#" * (MAX_FILE_BYTES + 1))
+    r = cli("lint", p)
+    assert r.code == 2 and r.err.count("\n") == 1 and "error:" in r.err, r.err
+    assert {"fifo": "not a regular file", "device": "not a regular file", "directory": "is a directory",
+            "too large": "larger than 16 MiB"}[kind] in r.err
+
+
+def test_an_include_that_is_not_a_regular_file_is_refused(tmp_path, cli):
+    os.mkfifo(tmp_path / "part.yaml")
+    (tmp_path / "s.yaml").write_text("include: part.yaml\nvariables: {x: bool}\n")
+    r = cli("lint", tmp_path / "s.yaml")
+    assert r.code == 2 and "not a regular file" in r.err
+
+
+MANY = """
+sets:
+  A: range(1000)
+  B: range(1000)
+variables:
+  x: {type: int, min: 0, max: 1}
+actions:
+  go:
+    params: {a: A, b: B}
+    guard: a == b
+    effect: x = 1
+"""
+
+
+@pytest.mark.parametrize("flag", [("--timeout", "0.2"), ("--max-memory", "1")])
+def test_compiling_runs_under_the_time_and_memory_limits(spec, cli, flag):
+    r = cli("check", spec(MANY), *flag)
+    assert r.code == 3, r.err
+    assert "while compiling" in r.err and "nothing was explored" in r.err
+    assert ("timeout of 0.2 s" if flag[0] == "--timeout" else "memory limit of 1 MiB") in r.err
+
+
+def test_the_config_s_timeout_covers_compiling_too(spec, tmp_path):
+    import explorer
+    from explorer.errors import LimitError
+    s = spec(MANY)
+    c = tmp_path / "c.yaml"
+    c.write_text(f"spec: {os.path.basename(s)}\ncheck: {{timeout: 1}}\n")
+    with pytest.raises(LimitError):
+        explorer.load(str(c))
+
+
+def test_too_many_instances_are_refused_before_compiling(spec, cli):
+    p = spec(MANY.replace("range(1000)", "range(4096)"))  # 4096 x 4096 instances
+    r = cli("lint", p)
+    assert r.code == 2 and "16,777,216 instances" in r.err and "s.yaml:7:3:" in r.err, r.err
+
+
+@pytest.mark.parametrize("text", [
+    "variables: {x: bool}\ndefinitions:\n  f: g\n  g: f\n  h: x\ninvariants:\n  I: h\n",
+    "variables: {x: bool}\ndefinitions:\n  f(a): f(a)\n",
+    "variables: {x: bool}\nprocedures:\n  p: q()\n  q: |\n    x = True\n    p()\nactions:\n  Go: {effect: x = True}\n",
+])
+def test_a_recursive_definition_nothing_uses_is_refused(spec, cli, text):
+    r = cli("lint", spec(text))
+    assert r.code == 2 and "recursive" in r.err and "s.yaml:" in r.err, r.err
+
+
+def test_a_parameter_or_generator_variable_named_like_a_definition_is_no_recursion(spec, cli):
+    p = spec("variables: {x: bool}\nsets:\n  S: [1, 2]\ndefinitions:\n  g: x\n"
+             "  f(g): g and all(h for h in [True])\n  h: f(x)\ninvariants:\n  I: implies(h, x)\n")
+    r = cli("lint", p)
+    assert r.code == 0, r.err

@@ -6,6 +6,7 @@ import os
 
 from . import yamlsrc
 from ..errors import Pos, SpecError, did_you_mean
+from .budget import Budget
 from .loader import MODULE_KEYS, load_model
 from .yamlsrc import LDict, LList, key_pos, pos_of
 
@@ -152,7 +153,8 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
     allow = bool(cfg.get("allow_outside_includes", False))
     if expect is not None and reach_list is None:
         raise SpecError(None, "--expect goes with a reach target (--reach EXPR or 'reach:' in the config)")
-    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list)
+    budget = Budget(chk.get("timeout"), chk.get("max_memory"))
+    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list, budget)
     used = {}
     for name in model.constants:
         used[name] = model_plain_constant(model, name)

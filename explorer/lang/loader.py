@@ -17,7 +17,8 @@ import re
 
 from . import yamlsrc
 from ..model import Action, Instance, Invariant, Model, VarInfo
-from .compiler import BUILTINS, Compiler, Emitter, Frame, K, Scope, domain_set
+from .budget import Budget
+from .compiler import BUILTINS, MAX_CODE, MAX_DOMAIN, Compiler, Emitter, Frame, K, Scope
 from .guard import check_generated
 from .runtime import RUNTIME
 from ..errors import EvalError, Pos, SpecError, did_you_mean
@@ -29,6 +30,7 @@ MODULE_KEYS = ("module", "doc", "include", "constants", "sets", "types", "variab
                "definitions", "procedures", "actions", "invariants", "assume")
 ACTION_KEYS = ("params", "guard", "effect", "source", "doc", "when", "group")
 VARIABLE_KEYS = ("type", "over", "init", "min", "max", "doc", "ghost", "group")
+MAX_INSTANCES = 1_000_000  # instances of one action (combinations of its parameters)
 _HEAD_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*)\)\s*)?$")
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -97,7 +99,7 @@ class Loader:
     """Reads a root spec file and its includes; builds a Model."""
 
     def __init__(self, root_path, overrides=None, actions=None, invariants=None, allow_outside=False,
-                 config_pos=None, reach=None):
+                 config_pos=None, reach=None, budget=None):
         self.root_path = os.path.abspath(root_path)
         self.root_dir = os.path.dirname(self.root_path)
         self.overrides = overrides or {}  # name -> (value, pos)
@@ -109,6 +111,7 @@ class Loader:
         self.modules = []  # (path shown, LDict)
         self.m = Model()
         self.cwd = os.getcwd()
+        self.budget = budget or Budget()
 
     def shown(self, path):
         rel = os.path.relpath(path, self.cwd)
@@ -170,12 +173,13 @@ class Loader:
                                                  "procedures", "actions", "invariants", "assume")}
         self.load_constants(sections["constants"])
         self.collect_symbols(sections)
-        self.comp = Compiler(m)
+        self.comp = Compiler(m, self.budget)
         self.load_sets(sections["sets"])
         self.load_types(sections["types"])
         self.load_variables(sections["variables"])
         self.load_definitions(sections["definitions"])
         self.load_procedures(sections["procedures"])
+        self.refuse_recursion()
         self.check_assumptions(sections["assume"])
         self.load_actions(sections["actions"])
         self.load_invariants(sections["invariants"])
@@ -391,6 +395,9 @@ class Loader:
             hi = self.const_int(extra["max"], pos_of(extra, "max"))
             if lo > hi:
                 raise SpecError(pos_of(extra, "min"), f"{what}: min {lo} is greater than max {hi}")
+            if hi - lo + 1 > MAX_DOMAIN:
+                raise SpecError(pos_of(extra, "max"), f"{what}: an int of {hi - lo + 1:,} values; a domain holds at most "
+                                f"{MAX_DOMAIN:,} (every value of a slot must be listable)")
             return TInt(lo, hi)
         if name in m.types:
             return m.types[name]
@@ -559,6 +566,18 @@ class Loader:
             sn = Snippet(val, pos, f"procedure {name}")
             m.procedures[name] = Procedure(name, params, sn, sn.parse_stmts(), source, doc)
 
+    def refuse_recursion(self):
+        """A definition or procedure that reaches itself is refused, used or not (the language has
+        no recursion: every use is inlined)."""
+        m = self.m
+        for what, table, trees in (("definition", m.definitions, lambda d: [d.tree]),
+                                   ("procedure", m.procedures, lambda p: p.stmts)):
+            edges = {name: list(_references(trees(d), d.params, table)) for name, d in table.items()}
+            cycle = _find_cycle(edges)
+            if cycle is not None:
+                chain, owner, node = cycle
+                raise table[owner].sn.error(node, f"recursive {what}: {' -> '.join(chain)}")
+
     def check_name_free(self, name, pos, what):
         m = self.m
         for table, t in ((m.constants, "a constant"), (m.sets, "a set"), (m.types, "a type"), (m.variables, "a variable"),
@@ -692,13 +711,21 @@ class Loader:
         # actions
         m._instance_code = []
         next_lines = ["def _next(state):", "    out = []", "    _app = out.append"]
+        size = sum(map(len, lines))
         for a in m.actions.values():
             if not self.selected(a.name, self.action_filter):
                 continue
             if not a.available:
                 m.unavailable_actions.append((a.name, a.unavailable_reason))
                 continue
+            count = 1
+            for _, st in a.params:
+                count *= len(st.values)
+            if count > MAX_INSTANCES:
+                raise SpecError(a.pos, f"action {a.name} has {count:,} instances (one per combination of its parameters);"
+                                f" a model holds at most {MAX_INSTANCES:,}: use smaller sets")
             for combo in itertools.product(*[st.values for _, st in a.params]):
+                self.budget.charge("compiling action instances")
                 args = [(pn, v, str(st.display(v))) for (pn, st), v in zip(a.params, combo)]
                 inst = Instance(len(m.instances), a, args)
                 code = self.instance_code(inst)
@@ -707,6 +734,9 @@ class Loader:
                     continue
                 m.instances.append(inst)
                 m._instance_code.append(code)
+                size += sum(map(len, code))
+                if size > MAX_CODE:
+                    self.too_much_code(size)
                 next_lines.append(f"    # instance {inst.index}: {a.name}")  # a checked identifier, never a symbol
                 next_lines.extend(code)
         next_lines.append("    return out")
@@ -740,16 +770,18 @@ class Loader:
                 lines.append(f"    return bool({v.src(m)})")
                 m.probes.append((inv.name, ast.unparse(premise), j))
         m.source_code = "\n".join(lines) + "\n"
-        from .compiler import MAX_CODE
         if len(m.source_code) > MAX_CODE:
-            raise SpecError(self.config_pos, f"the compiled model is {len(m.source_code):,} characters of code, more than "
-                            f"{MAX_CODE:,}: nested loops over large sets unroll into too much code; use smaller constants")
+            self.too_much_code(len(m.source_code))
         ns = dict(RUNTIME)
         for i, obj in enumerate(m.runtime):
             ns[f"_K{i}"] = obj
         exec(check_generated(m.source_code, "<spec>"), ns)
         m.ns = ns
         m.invariant_list = list(m.invariants.values())
+
+    def too_much_code(self, size):
+        raise SpecError(self.config_pos, f"the compiled model is {size:,} characters of code or more, more than "
+                        f"{MAX_CODE:,}: nested loops over large sets unroll into too much code; use smaller constants")
 
     def instance_code(self, inst):
         m = self.m
@@ -783,6 +815,44 @@ class Loader:
         return out.lines
 
 
+def _references(trees, params, table):
+    """(name, node) of every use of a name of `table` in the trees, but for parameters and
+    generator variables (which hide it)."""
+    bound = set(params)
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.comprehension) and isinstance(node.target, ast.Name):
+                bound.add(node.target.id)
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in table and node.id not in bound:
+                yield node.id, node
+
+
+def _find_cycle(edges):
+    """(chain, name whose body closes it, node of the closing use) of the first cycle, or None."""
+    state = {}
+
+    def visit(name, path):
+        state[name] = "open"
+        for target, node in edges[name]:
+            if state.get(target) == "open":
+                return path[path.index(target):] + [target], name, node
+            if target not in state:
+                found = visit(target, path + [target])
+                if found:
+                    return found
+        state[name] = "done"
+        return None
+
+    for name in edges:
+        if name not in state:
+            found = visit(name, [name])
+            if found:
+                return found
+    return None
+
+
 def _implications(node, gens):
     """(premise, enclosing generators) of every implies(a, b) in an invariant's syntax tree."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -798,5 +868,5 @@ def _implications(node, gens):
 
 
 def load_model(spec_path, overrides=None, actions=None, invariants=None, allow_outside=False, config_pos=None,
-               reach=None) -> Model:
-    return Loader(spec_path, overrides, actions, invariants, allow_outside, config_pos, reach).load()
+               reach=None, budget=None) -> Model:
+    return Loader(spec_path, overrides, actions, invariants, allow_outside, config_pos, reach, budget).load()
