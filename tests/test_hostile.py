@@ -307,3 +307,10 @@ def test_a_parameter_or_generator_variable_named_like_a_definition_is_no_recursi
              "  f(g): g and all(h for h in [True])\n  h: f(x)\ninvariants:\n  I: implies(h, x)\n")
     r = cli("lint", p)
     assert r.code == 0, r.err
+
+
+def test_a_listed_set_is_bounded_like_a_range(spec, cli):
+    r = cli("lint", spec("sets:\n  S: [" + ", ".join(map(str, range(5000))) + "]\n"))
+    assert r.code == 2 and "s.yaml:2:6:" in r.err and "at most 4,096" in r.err, r.err
+    r = cli("lint", spec("constants:\n  L: [" + ", ".join(map(str, range(5000))) + "]\nsets:\n  S: L\n"))
+    assert r.code == 2 and "s.yaml:4:6:" in r.err and "at most 4,096" in r.err, r.err

@@ -522,6 +522,8 @@ class Compiler:
             return v.const
         if v.isconst and isinstance(v.type, TList):
             vals = list(dict.fromkeys(v.const))
+            if len(vals) > MAX_SET:
+                raise sn.error(node, f"a set of {len(vals):,} elements: sets hold at most {MAX_SET:,}")
             return SetInfo("list", vals, v.type.elem, lambda x, t=v.type.elem: m.show(x, t))
         raise sn.error(node, "expected a finite set: a name from 'sets:', range(N) or a constant list")
 

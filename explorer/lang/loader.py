@@ -18,7 +18,7 @@ import re
 from . import yamlsrc
 from ..model import Action, Instance, Invariant, Model, VarInfo
 from .budget import Budget
-from .compiler import BUILTINS, MAX_CODE, MAX_DOMAIN, Compiler, Emitter, Frame, K, Scope
+from .compiler import BUILTINS, MAX_CODE, MAX_DOMAIN, MAX_SET, Compiler, Emitter, Frame, K, Scope
 from .guard import check_generated
 from .runtime import RUNTIME
 from ..errors import EvalError, Pos, SpecError, did_you_mean
@@ -346,6 +346,8 @@ class Loader:
             if name in m.constants:
                 raise SpecError(kpos, f"'{name}' is already a constant")
             if isinstance(val, LList):
+                if len(val) > MAX_SET:
+                    raise SpecError(pos, f"set {name} lists {len(val):,} elements; a set holds at most {MAX_SET:,}")
                 vals = []
                 for i, x in enumerate(val):
                     if isinstance(x, bool) or not isinstance(x, (int, str)):
