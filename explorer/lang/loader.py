@@ -24,7 +24,7 @@ from .runtime import RUNTIME
 from ..errors import EvalError, Pos, SpecError, did_you_mean
 from .syntax import Snippet
 from ..types import BOOL, ANY, SetInfo, TAny, TBool, TInt, TList, TMap, TRec, TSet, TSym, kind
-from .yamlsrc import LDict, LList, LStr, key_pos, pos_of
+from .yamlsrc import LDict, LList, LStr, check_keys, key_pos, pos_of
 
 MODULE_KEYS = ("module", "doc", "include", "constants", "sets", "types", "variables", "init",
                "definitions", "procedures", "actions", "invariants", "assume")
@@ -58,14 +58,6 @@ def parse_head(key, pos, what):
     return m.group(1), params
 
 
-def _check_keys(d, allowed, what):
-    if not isinstance(d, LDict):
-        return
-    for k in d:
-        if k not in allowed:
-            raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")
-
-
 MAX_SYMBOL = 200  # characters of one symbol
 
 
@@ -86,7 +78,7 @@ def _entry(name, key, val, kpos, cont, main, extra, what):
     pos = pos_of(cont, key)
     info = {k: "" for k in extra}
     if isinstance(val, LDict):
-        _check_keys(val, (main,) + tuple(extra), f"{what} {name}")
+        check_keys(val, (main,) + tuple(extra), f"{what} {name}")
         info = {k: str(val.get(k) or "") for k in extra}
         pos = pos_of(val, main, kpos)
         val = val.get(main)
@@ -376,7 +368,7 @@ class Loader:
         m = self.m
         lo = hi = None
         if isinstance(spec, LDict):
-            _check_keys(spec, ("type", "min", "max"), what)
+            check_keys(spec, ("type", "min", "max"), what)
             extra = spec
             spec = spec.get("type")
             pos = pos_of(extra, "type", pos)
@@ -479,7 +471,7 @@ class Loader:
                 val = spec
             if not isinstance(val, LDict):
                 raise SpecError(kpos, f"variable {name}: give its type, e.g. {{type: bool, over: [PAGES]}}")
-            _check_keys(val, VARIABLE_KEYS, f"variable {name}")
+            check_keys(val, VARIABLE_KEYS, f"variable {name}")
             if "type" not in val:
                 raise SpecError(kpos, f"variable {name} needs a type")
             extra = {k: val[k] for k in ("min", "max") if k in val}
@@ -617,7 +609,7 @@ class Loader:
                 raise SpecError(kpos, f"action name '{name}' is not an identifier")
             if not isinstance(val, LDict):
                 raise SpecError(kpos, f"action {name} is a mapping with params, guard, effect, source")
-            _check_keys(val, ACTION_KEYS, f"action {name}")
+            check_keys(val, ACTION_KEYS, f"action {name}")
             a = Action(name, kpos)
             a.source = str(val.get("source") or "")
             a.doc = str(val.get("doc") or "")
@@ -675,10 +667,7 @@ class Loader:
                 sn = Snippet(text, pos, f"reach target {name}")
                 tree = sn.parse_expr()
                 neg = ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=tree), tree)
-                inv = Invariant(name, sn, neg, "", pos)
-                inv.reach = True
-                inv.expect = expect
-                inv.target_text = " ".join(str(text).split())
+                inv = Invariant(name, sn, neg, "", pos, reach=True, expect=expect, target_text=" ".join(str(text).split()))
                 m.invariants[name] = inv
 
     # code generation ------------------------------------------------------------------------------
@@ -757,7 +746,7 @@ class Loader:
         # premise probes: for each implies(a, b) in an invariant, "did a ever hold?"
         m.probes = []
         for inv in m.invariants.values():
-            if getattr(inv, "reach", False):
+            if inv.reach:
                 continue
             for premise, gens in _implications(inv.tree, []):
                 probe = premise

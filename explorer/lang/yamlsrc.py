@@ -8,7 +8,7 @@ import stat
 import yaml
 from yaml.constructor import SafeConstructor
 
-from ..errors import Pos, SpecError
+from ..errors import Pos, SpecError, did_you_mean
 
 MAX_FILE_BYTES = 16 * 2**20  # size of one YAML file read
 MAX_YAML_DEPTH = 100  # levels of nested mappings and lists
@@ -239,3 +239,12 @@ def key_pos(container, key, fallback: Pos | None = None) -> Pos | None:
     if isinstance(container, LDict) and key in container.key_pos:
         return container.key_pos[key]
     return fallback if fallback is not None else getattr(container, "pos", None)
+
+
+def check_keys(d, allowed, what):
+    """Refuse a key of mapping `d` that is not in `allowed`, at the key, with a did-you-mean."""
+    if not isinstance(d, dict):
+        return
+    for k in d:
+        if k not in allowed:
+            raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")
