@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 from . import yamlsrc
-from ..errors import Pos, SpecError, did_you_mean
+from ..errors import Pos, SpecError
 from .budget import Budget
-from .loader import MODULE_KEYS, load_model
+from .loader import load_model
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
