@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 from ..version import __version__
-from ..errors import EXIT_BAD_INPUT, EXIT_REFUSED, Refused, SpecError
+from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_REFUSED, LimitError, Refused, SpecError
 from ..checker.fast import BACKENDS
 from ..render.output import write_text
 from . import completion, diff_cmd, render_cmds
@@ -219,6 +219,12 @@ def main(argv=None, out=None, err=None) -> int:
     except SpecError as e:
         err.write(f"{e}\n")
         return EXIT_BAD_INPUT
+    except LimitError as e:
+        err.write(f"{e}\n")
+        return EXIT_INCOMPLETE
+    except LimitError as e:
+        err.write(f"{e}\n")
+        return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return 3

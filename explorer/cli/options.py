@@ -71,6 +71,8 @@ def patterns(values, flag):
 
 def load_problem(args):
     from ..api import load
+    limits = {k: getattr(args, k, None) for k in ("timeout", "max_memory")}  # loading runs under them too
     return load(args.config, set_pairs(args.set), patterns(args.action, "--action"),
                 patterns(args.invariant, "--invariant"),
+                check={k: v for k, v in limits.items() if v is not None} or None,
                 reach=getattr(args, "reach", None), expect=getattr(args, "expect", None))

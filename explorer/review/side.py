@@ -81,7 +81,7 @@ def verdicts(side) -> dict:
         raise SpecError(pos, f"the {side.name} side ({side.label}): runtime error in an invariant: {e.message}") from None
     out = {}
     for i, inv in enumerate(m.invariant_list):
-        target = bool(getattr(inv, "reach", False))  # a witness query: `not target` fails = reached
+        target = inv.reach  # a witness query: `not target` fails = reached
         if i in first:
             tr = trace_to(m, ex, first[i])
             out[inv.name] = {"verdict": "reachable" if target else "violated", "steps": len(tr) - 1, "trace": tr}
