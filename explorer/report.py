@@ -154,6 +154,55 @@ def format_trace(trace: list, layout: dict, style: Style, bad_keys=()) -> list:
     return lines
 
 
+def format_coverage(data: dict, style, verbose=False) -> list:
+    """The coverage table (verbose) and the warnings about what the check says nothing about."""
+    L = []
+    v = data["verdict"]
+    cov = data.get("coverage") or {}
+    if cov.get("unavailable"):
+        L.append(style.dim("not in this configuration: " + "; ".join(f"{u['action']} ({u['reason']})" for u in cov["unavailable"])))
+    if verbose and (cov.get("actions") or cov.get("unavailable") or cov.get("statically_disabled")):
+        L.append("")
+        L.append("Coverage: actions never enabled first, with the reason when the spec can say it")
+        L.append(f"  {'action':<30} {'instances':>9} {'enabled':>10} {'fired':>10}")
+        for u in cov.get("unavailable") or []:
+            L.append(f"  {u['action']:<30} {'-':>9} {'-':>10} {'-':>10}   {style.yellow(u['reason'])}")
+        static = {}
+        for d in cov.get("statically_disabled") or []:
+            static.setdefault(d["instance"].split("(")[0], []).append(d["instance"])
+        acts = sorted(cov.get("actions") or [], key=lambda a: (a["enabled"] > 0, 0))
+        for a in acts:
+            why = ""
+            if a["enabled"] == 0:
+                why = style.yellow("guard never true in a reachable state")
+            L.append(f"  {a['action']:<30} {a['instances']:>9} {a['enabled']:>10,} {a['fired']:>10,}   {why}")
+        for name, insts in static.items():
+            if not any(a["action"] == name for a in acts):
+                L.append(f"  {name:<30} {0:>9} {'-':>10} {'-':>10}   "
+                         + style.yellow("no instance: guard or require false for these constants (e.g. no VMA of the needed kind)"))
+        if cov.get("invariants"):
+            L.append("")
+            L.append("  invariant premises (an implication whose premise never held is vacuous):")
+            for inv in cov["invariants"]:
+                for p in inv["premises"]:
+                    mark = style.green("held") if p["ever_true"] else style.red("NEVER held")
+                    L.append(f"    {inv['invariant']}: {p['premise']}  {mark}")
+    vac = [(inv["invariant"], p["premise"]) for inv in cov.get("invariants") or [] for p in inv["premises"] if not p["ever_true"]]
+    if vac and v in ("ok", "incomplete"):
+        L.append(style.yellow(f"warning: {len(vac)} implication(s) held only vacuously (premise never true in a reachable state): "
+                              + "; ".join(f"{i}: {p}" for i, p in vac[:4]) + (" ..." if len(vac) > 4 else "")))
+    never = cov.get("never_fired") or []
+    if never and v in ("ok", "incomplete"):
+        shown = ", ".join(never[:8]) + (f", and {len(never) - 8} more" if len(never) > 8 else "")
+        L.append(style.yellow(f"warning: {len(never)} action instance(s) never fired, so the check says nothing about them: {shown}"))
+    none = cov.get("no_instance") or []
+    if none and v in ("ok", "incomplete"):
+        L.append(style.yellow(f"warning: {len(none)} action(s) of this config have no instance for these constants "
+                              f"(their guard or require is false for every parameter), so the check says nothing "
+                              f"about them: {', '.join(none)}"))
+    return L
+
+
 def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     style = style or Style(False)
     L = []
@@ -198,48 +247,7 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     sps = stats.get("states_per_second")
     L.append(f"{stats['distinct_states']:,} distinct states, {stats['transitions']:,} transitions, depth {stats['depth']}, "
              f"{stats.get('initial_states', 0)} initial, {stats.get('seconds', 0):.2f} s" + (f" ({sps:,} states/s)" if sps else ""))
-    cov = data.get("coverage") or {}
-    if cov.get("unavailable"):
-        L.append(style.dim("not in this configuration: " + "; ".join(f"{u['action']} ({u['reason']})" for u in cov["unavailable"])))
-    if verbose and (cov.get("actions") or cov.get("unavailable") or cov.get("statically_disabled")):
-        L.append("")
-        L.append("Coverage: actions never enabled first, with the reason when the spec can say it")
-        L.append(f"  {'action':<30} {'instances':>9} {'enabled':>10} {'fired':>10}")
-        for u in cov.get("unavailable") or []:
-            L.append(f"  {u['action']:<30} {'-':>9} {'-':>10} {'-':>10}   {style.yellow(u['reason'])}")
-        static = {}
-        for d in cov.get("statically_disabled") or []:
-            static.setdefault(d["instance"].split("(")[0], []).append(d["instance"])
-        acts = sorted(cov.get("actions") or [], key=lambda a: (a["enabled"] > 0, 0))
-        for a in acts:
-            why = ""
-            if a["enabled"] == 0:
-                why = style.yellow("guard never true in a reachable state")
-            L.append(f"  {a['action']:<30} {a['instances']:>9} {a['enabled']:>10,} {a['fired']:>10,}   {why}")
-        for name, insts in static.items():
-            if not any(a["action"] == name for a in acts):
-                L.append(f"  {name:<30} {0:>9} {'-':>10} {'-':>10}   "
-                         + style.yellow("no instance: guard or require false for these constants (e.g. no VMA of the needed kind)"))
-        if cov.get("invariants"):
-            L.append("")
-            L.append("  invariant premises (an implication whose premise never held is vacuous):")
-            for inv in cov["invariants"]:
-                for p in inv["premises"]:
-                    mark = style.green("held") if p["ever_true"] else style.red("NEVER held")
-                    L.append(f"    {inv['invariant']}: {p['premise']}  {mark}")
-    vac = [(inv["invariant"], p["premise"]) for inv in cov.get("invariants") or [] for p in inv["premises"] if not p["ever_true"]]
-    if vac and v in ("ok", "incomplete"):
-        L.append(style.yellow(f"warning: {len(vac)} implication(s) held only vacuously (premise never true in a reachable state): "
-                              + "; ".join(f"{i}: {p}" for i, p in vac[:4]) + (" ..." if len(vac) > 4 else "")))
-    never = cov.get("never_fired") or []
-    if never and v in ("ok", "incomplete"):
-        shown = ", ".join(never[:8]) + (f", and {len(never) - 8} more" if len(never) > 8 else "")
-        L.append(style.yellow(f"warning: {len(never)} action instance(s) never fired, so the check says nothing about them: {shown}"))
-    none = cov.get("no_instance") or []
-    if none and v in ("ok", "incomplete"):
-        L.append(style.yellow(f"warning: {len(none)} action(s) of this config have no instance for these constants "
-                              f"(their guard or require is false for every parameter), so the check says nothing "
-                              f"about them: {', '.join(none)}"))
+    L.extend(format_coverage(data, style, verbose))
     verdict_line = {"ok": style.green("OK"), "violation": style.red("VIOLATION"), "deadlock": style.red("DEADLOCK"),
                     "incomplete": style.yellow("INCOMPLETE"), "error": style.red("ERROR"),
                     "reachable": style.bold("REACHABLE"), "unreachable": style.bold("UNREACHABLE"),

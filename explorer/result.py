@@ -92,9 +92,8 @@ def trace_to(model, ex, idx):
     return [step(model, ex, i, ex.via[i]) for i in ex.path(idx)]
 
 
-def build(problem, ex) -> Result:
-    model = problem.model
-    stats = {
+def _stats(ex) -> dict:
+    return {
         "distinct_states": len(ex.states),
         "transitions": ex.transitions,
         "depth": ex.depth,
@@ -105,6 +104,11 @@ def build(problem, ex) -> Result:
         "peak_mib": round(ex.peak_mib, 1),
         "complete": ex.complete,
     }
+
+
+def build(problem, ex) -> Result:
+    model = problem.model
+    stats = _stats(ex)
     data = {
         "schema": SCHEMA,
         "tool": "mm-explorer",
