@@ -264,6 +264,10 @@ class Model:
         return [self.symbol_id(s) for s in t.symbols]
 
     # --- running compiled code -----------------------------------------------------------------
+    def default_state(self):
+        """The state every variable's default and `init:` give, before the init blocks run."""
+        return self.ns["_DEFAULT"]
+
     def initial_states(self):
         return [s for _, s in self.ns["_init"]()]
 
