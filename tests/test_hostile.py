@@ -85,8 +85,8 @@ def _commands():
     return out
 
 
-def _run_all(tmp_path, target, marker, extra=()):
-    for cmd in _commands():
+def _run_all(tmp_path, target, marker, extra=(), lint=True):
+    for cmd in _commands()[0 if lint else 1:]:
         r = run_cli(*cmd, target, *extra)
         assert r.code in (0, 2), (cmd, r.code, r.out, r.err)
         if r.code == 2:
@@ -314,3 +314,21 @@ def test_a_listed_set_is_bounded_like_a_range(spec, cli):
     assert r.code == 2 and "s.yaml:2:6:" in r.err and "at most 4,096" in r.err, r.err
     r = cli("lint", spec("constants:\n  L: [" + ", ".join(map(str, range(5000))) + "]\nsets:\n  S: L\n"))
     assert r.code == 2 and "s.yaml:4:6:" in r.err and "at most 4,096" in r.err, r.err
+
+
+@pytest.mark.parametrize("flag", ["--reach", "--action", "--invariant"])
+def test_no_command_line_pattern_or_target_becomes_code(tmp_path, flag):
+    marker = str(tmp_path / "MARKER")
+    _write(tmp_path, None, "")
+    for payload in PAYLOADS:
+        _run_all(tmp_path, str(tmp_path / "s.yaml"), marker, (flag, payload.replace("{m}", marker)), lint=False)
+
+
+def test_no_file_name_becomes_code(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the payloads name the marker relative to here: no "/" in a file name
+    for payload in [p for p in PAYLOADS if "/" not in p]:  # a file name holds no "/"
+        name = payload.replace("{m}", "MARKER") + ".yaml"
+        _write(tmp_path, None, "")
+        os.replace(tmp_path / "s.yaml", tmp_path / name)
+        _run_all(tmp_path, name, str(tmp_path / "MARKER"))
+        os.remove(tmp_path / name)
