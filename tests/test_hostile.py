@@ -332,3 +332,10 @@ def test_no_file_name_becomes_code(tmp_path, monkeypatch):
         os.replace(tmp_path / "s.yaml", tmp_path / name)
         _run_all(tmp_path, name, str(tmp_path / "MARKER"))
         os.remove(tmp_path / name)
+
+
+def test_a_message_quoting_hostile_text_is_one_line(spec, cli):
+    p = spec("variables: {x: bool}\nconstants: {C: 1}\ninvariants:\n  I: \"x == 'a\\\\nb'\"\n")
+    for args in (("lint", p), ("lint", p, "--set", "C\nD\r=1")):
+        r = cli(*args)
+        assert r.code == 2 and r.err.count("\n") == 1 and "error:" in r.err, r.err
