@@ -91,6 +91,8 @@ def _run_all(tmp_path, target, marker, extra=(), lint=True):
         assert r.code in (0, 2), (cmd, r.code, r.out, r.err)
         if r.code == 2:
             assert "error:" in r.err and "Traceback" not in r.err, r.err
+        elif cmd[-1] == "c":
+            assert "compiled backend not used" not in r.err, r.err  # the C translation itself was tried
         assert not os.path.exists(marker), (cmd, "the payload ran")
 
 
