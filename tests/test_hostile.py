@@ -341,3 +341,12 @@ def test_a_message_quoting_hostile_text_is_one_line(spec, cli):
     for args in (("lint", p), ("lint", p, "--set", "C\nD\r=1")):
         r = cli(*args)
         assert r.code == 2 and r.err.count("\n") == 1 and "error:" in r.err, r.err
+
+
+@pytest.mark.parametrize("text, where", [
+    ("variables:\n  n: {type: int, min: 1000000000000000000000, max: 1000000000000000000005}\n", "s.yaml:2:23:"),
+    ("constants: {C: 100000000000000000000000}\nvariables: {x: bool}\n", "s.yaml:1:13:"),  # at the constant
+])
+def test_integers_beyond_64_bits_are_refused_where_written(spec, cli, text, where):
+    r = cli("check", spec(text))
+    assert r.code == 2 and where in r.err and "too large" in r.err and "generated code" not in r.err, r.err

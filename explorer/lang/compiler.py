@@ -19,10 +19,10 @@ from .budget import Budget
 from .calls import Calls
 from .expressions import Expressions
 from .statements import Statements
-from .values import (BUILTINS, MAX_CODE, MAX_DOMAIN, MAX_SET, Dead, DynElem, Emitter, Frame, K, Ref, Scope, Val,
+from .values import (BUILTINS, MAX_CODE, MAX_DOMAIN, MAX_INT, MAX_SET, Dead, DynElem, Emitter, Frame, K, Ref, Scope, Val,
                      domain_set, join, needs_check)
 
-__all__ = ["BUILTINS", "MAX_CODE", "MAX_DOMAIN", "MAX_SET", "Compiler", "Dead", "DynElem", "Emitter", "Frame", "K",
+__all__ = ["BUILTINS", "MAX_CODE", "MAX_DOMAIN", "MAX_INT", "MAX_SET", "Compiler", "Dead", "DynElem", "Emitter", "Frame", "K",
            "Ref", "Scope", "Val", "domain_set", "join", "needs_check"]
 
 

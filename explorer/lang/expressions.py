@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 
 from ..types import ANY, BOOL, INT, SetInfo, TArr, TAny, TBool, TInt, TList, TMap, TRec, TSet, TSym, compatible, kind
-from .values import BUILTINS, DynElem, K, Ref, Val, dym as _dym, eval_cmp, join, values_type as _values_type
+from .values import BUILTINS, MAX_INT, DynElem, K, Ref, Val, dym as _dym, eval_cmp, join, values_type as _values_type
 
 
 class Expressions:
@@ -88,6 +88,8 @@ class Expressions:
         if isinstance(v, bool):
             return K(v, BOOL)
         if isinstance(v, int):
+            if abs(v) > MAX_INT:
+                raise sn.error(node, f"integer {v} is too large (integers lie within -2**62..2**62)")
             return K(v, TInt(v, v))
         if isinstance(v, str):
             if v not in m.symbol_ids:

@@ -14,6 +14,7 @@ BUILTINS = ("all", "any", "sum", "len", "min", "max", "implies", "range")
 MAX_SET = 4096  # elements of one set (loops over sets are unrolled when compiled)
 MAX_CODE = 4_000_000  # characters of generated code for one model
 MAX_DOMAIN = 2**20  # values of one int variable or field
+MAX_INT = 2**62  # magnitude of any integer of a spec (a value is a 64-bit integer in C)
 
 
 class Val:
