@@ -73,7 +73,7 @@ def test_unsupported_construct_falls_back_with_a_notice(capsys):
     err = capsys.readouterr().err
     assert "compiled backend not used" in err and err.count("\n") == 1
     assert r.verdict == "ok" and r.stats["distinct_states"] == 4356
-    assert getattr(r.exploration, "backend", None) is None
+    assert r.exploration.backend == "python"
 
 
 def test_no_compiler_falls_back(monkeypatch, capsys):
@@ -89,9 +89,14 @@ def test_graph_falls_back(capsys):
     assert r.exploration.edges
 
 
-def test_unknown_backend():
-    with pytest.raises(ValueError):
+def test_unknown_backend_is_bad_input_with_the_choices(cli, capsys):
+    with pytest.raises(explorer.SpecError) as e:
         explorer.check(explorer.load(DIRTYBITS, {"P": 1, "V": 1}), backend="numba")
+    assert "auto, c, python" in str(e.value)
+    r = cli("check", DIRTYBITS, "--backend", "rust")
+    err = r.err + capsys.readouterr().err
+    assert r.code == 2 and "Traceback" not in err
+    assert "'auto', 'c', 'python'" in err and "rust" in err
 
 
 def test_library_is_cached_by_the_hash_of_its_source(tmp_path, monkeypatch):

@@ -86,7 +86,8 @@ def test_sigint_and_sigterm_leave_a_valid_partial_json(tmp_path):
 
 def test_killed_run_resumes_to_the_uninterrupted_counts(tmp_path):
     ck = tmp_path / "ck"
-    p = _start(["check", SPEC, "--set", "P=3", "--set", "V=2", "--checkpoint", str(ck), "--checkpoint-every", "0.3"], tmp_path)
+    p = _start(["check", SPEC, "--set", "P=3", "--set", "V=2", "--checkpoint", str(ck), "--checkpoint-every", "0.3",
+                "--backend", "python"], tmp_path)
     _wait_for(ck, p)
     p.kill()  # no chance to clean up: the last atomic checkpoint must be enough
     p.communicate()

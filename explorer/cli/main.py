@@ -72,7 +72,8 @@ def build_parser():
     c.add_argument("--checkpoint", metavar="FILE", help="save the search to FILE every --checkpoint-every seconds and when stopped")
     c.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS", help="how often to checkpoint (default 60)")
     c.add_argument("--resume", metavar="FILE", help="continue a search from a checkpoint")
-    c.add_argument("--backend", default="python", help="exploration backend: python (reference) or one that explorer.fast provides")
+    c.add_argument("--backend", default="auto", choices=("auto", "c", "python"),
+                   help="auto (default): compiled C where a C compiler is found, else python, the reference backend")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON (docs/results.md)")
     c.add_argument("--graph", metavar="FILE", help="write the state graph (.graphml or .dot)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress, only the verdict line")
