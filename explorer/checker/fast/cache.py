@@ -144,9 +144,9 @@ def _check(so, meta, key):
     if not isinstance(record, dict) or record.get("key") != key:
         return "has the build record of another library"
     if len(data) != record.get("size"):
-        return "has the wrong size (truncated?)"
+        return "does not match its build record (wrong size: truncated or replaced)"
     if hashlib.sha256(data).hexdigest() != record.get("sha256"):
-        return "does not match the hash recorded when it was built (damaged or replaced)"
+        return "does not match its build record (another SHA-256: damaged or replaced)"
     return data
 
 
