@@ -6,6 +6,7 @@ import math
 import os
 
 from ..errors import SpecError
+from .exploration import rss_mib
 
 DEFAULT_MEMORY_FRACTION = 0.75  # of the memory available when the run starts (docs/results.md)
 
@@ -122,7 +123,6 @@ def _cgroup_room():
 
 def default_memory_mib() -> int:
     """A fraction of what this process can still get, plus what it already holds."""
-    from .exploration import rss_mib
     room = [r for r in (_meminfo_available(), _cgroup_room()) if r is not None]
     if not room:
         return 4096
