@@ -165,3 +165,26 @@ def test_cache_keeps_the_newest_libraries(tmp_path):
         os.utime(tmp_path / f"model-{i}.so", (i, i))
     build._prune(str(tmp_path), keep=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model-3.c", "model-3.so", "model-4.c", "model-4.so"]
+
+
+def test_a_violation_from_c_is_replayed_by_the_reference_before_it_is_reported(monkeypatch):
+    from explorer.checker.fast import driver as fast_run
+    from explorer.checker.fast.store import FastExploration
+    m = model(2, 2, BUGGY=True)
+    calls = []
+    real = fast_run.replay
+    monkeypatch.setattr(fast_run, "replay", lambda *a: (calls.append(a[2:]), real(*a)))
+    ex = fast.explore(m, engine.Options(), "c")
+    assert ex.backend == "c" and ex.violations and calls == [(idx, inv) for inv, idx in ex.violations]
+    # a compiled search that reports a state the reference cannot reach is an internal error, loudly
+    bad = ex.violations[0][1]
+    real_get = FastExploration._get
+
+    def lying(self, i):
+        st, par, via = real_get(self, i)
+        if i == bad:
+            st = tuple(not v if isinstance(v, bool) else v for v in st)
+        return st, par, via
+    monkeypatch.setattr(FastExploration, "_get", lying)
+    with pytest.raises(fast.ReplayMismatch, match="not a successor"):
+        fast.explore(m, engine.Options(), "c")

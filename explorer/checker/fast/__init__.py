@@ -16,7 +16,7 @@ import sys
 from .. import bfs
 from .build import BuildError, Unsupported, available
 from .ckpt import LoadFailed
-from .run import Fallback, ReplayMismatch, run
+from .driver import Fallback, ReplayMismatch, run
 from .store import FastExploration
 
 BACKENDS = ("c", "auto")
