@@ -19,7 +19,8 @@ def check(problem, **options):
     Options override the config's `check:` settings: max_states, max_depth, deadlock, timeout,
     max_memory, continue_all, progress (a callable), keep_graph, checkpoint (file),
     checkpoint_every (seconds), resume (a checkpoint file), backend ("auto", the default: the
-    compiled backend where a C compiler is found; "c"; "python", the reference backend).
+    compiled backend where a C compiler is found; "c"; "python", the reference backend), on_start
+    (called with the checker's Options before exploring).
     """
     from .checker.engine import Checkpoint, Interrupts, explore, options_for
     from .checker.fast import explore as fast_explore
@@ -28,7 +29,10 @@ def check(problem, **options):
     if backend not in BACKENDS:
         raise SpecError(None, f"unknown backend '{backend}': choose one of {', '.join(BACKENDS)}")
     resume = options.pop("resume", None)
+    on_start = options.pop("on_start", None)
     opts = options_for(problem, **options)
+    if on_start is not None:
+        on_start(opts)  # e.g. the command line's header, before exploring
     with Interrupts():
         ck = Checkpoint(resume, problem.model) if resume else None
         if backend == "python":

@@ -120,7 +120,7 @@ def load_problem(args):
 
 def cmd_check(args, out=sys.stdout, err=sys.stderr):
     from ..api import check
-    from ..report import Style, format_result, progress_printer, use_color
+    from ..report import Style, format_result, header_lines, progress_printer, use_color
     problem = load_problem(args)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
@@ -129,7 +129,15 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
     prog = progress_printer(err) if show_progress else None
-    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
+    style = Style(use_color(out, args.color))
+
+    def header(o):
+        if not args.quiet:
+            head = {"version": __version__, "config": problem.config_path, "module": problem.model.name,
+                    "constants": problem.constants, "constants_set": list(getattr(problem, "overridden", []))}
+            out.write("\n".join(header_lines(head, style) + [o.describe_limits()]) + "\n")
+            out.flush()
+    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend, on_start=header,
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume, **opts)
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
@@ -144,7 +152,7 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
     else:
-        out.write(format_result(data, Style(use_color(out, args.color)), verbose=bool(args.coverage)))
+        out.write(format_result(data, style, verbose=bool(args.coverage), header=False))
     if isinstance(args.coverage, str):
         write_atomic(args.coverage, json.dumps(data["coverage"], indent=2) + "\n")
     return result.exit_code
