@@ -24,6 +24,7 @@ KERNELS = ["v6.12", "newest"]
 ANON_RO = {"backing": "anon", "shared": False, "prot": "read", "uffd": []}
 ANON_RW = {"backing": "anon", "shared": False, "prot": "read-write", "uffd": []}
 ANON_WP = {"backing": "anon", "shared": False, "prot": "read-write", "uffd": ["wp"]}
+ANON_FORK = dict(ANON_RW)
 SHMEM_WP = {"backing": "file", "shared": True, "prot": "read-write", "uffd": ["wp"]}
 SHMEM = {"kind": "shmem", "open": "read-write", "sealed": False}
 DISK = {"kind": "fs", "open": "read-write", "sealed": False}
@@ -31,7 +32,7 @@ DISK = {"kind": "fs", "open": "read-write", "sealed": False}
 
 def world(vma, file=SHMEM, gup=0, features=(), start="any"):
     return {"VMAS": [vma], "FILE": file, "GUP_THREADS": gup, "UFFD_FEATURES": list(features),
-            "START": start, "PAGES": 1}
+            "START": start, "PAGES": 1, "FORK": vma is ANON_FORK}
 
 
 # (selftest file, function, what the check says, world, actions, target, selftest's answer)
@@ -134,6 +135,31 @@ SCENARIOS = [
      world({"backing": "file", "shared": True, "prot": "read-write", "uffd": ["minor"]}, start="populated"),
      ["user_read", "uffdio_continue", "file_write"],
      "pte[0][0].state == present and pte[0][0].page != cache", "unreachable"),
+    # cow.c, anonymous memory with base pages (fork; read-only pins; vmsplice)
+    ("cow.c", "test_cow_in_parent", "the child does not see the parent's modification",
+     world(ANON_FORK), ["user_write", "fork"], "cow_leak[0][0]", "unreachable"),
+    ("cow.c", "test_cow_in_parent", "the parent's modification copies the shared page",
+     world(ANON_FORK), ["user_write", "fork"],
+     "forked and pte[0][0].write and not shared[0][0] and cpte[0][0].page == anon", "reachable"),
+    ("cow.c", "test_cow_in_child", "the parent does not see the child's modification",
+     world(ANON_FORK), ["user_write", "fork", "child_write"], "cow_leak[0][0]", "unreachable"),
+    ("cow.c", "test_cow_in_parent_mprotect", "mprotect(PROT_READ) then RW does not let the parent write the shared page",
+     world(ANON_FORK), ["user_write", "fork", "mprotect"],
+     "cow_leak[0][0] or (shared[0][0] and pte[0][0].write)", "unreachable"),
+    ("cow.c", "test_vmsplice_in_child", "the child's pipe does not see the parent's modification",
+     world(ANON_FORK), ["user_write", "fork", "child_vmsplice", "child_dontneed", "child_write"],
+     "cow_leak[0][0]", "unreachable"),
+    ("cow.c", "test_vmsplice_in_child", "the child's reference is on the parent's page before the write",
+     world(ANON_FORK), ["user_write", "fork", "child_vmsplice", "child_dontneed", "child_write"],
+     "cref_parent[0][0] and not shared[0][0]", "reachable"),
+    ("cow.c", "test_ro_pin_on_shared", "a longterm R/O pin of a shared page sees the parent's modification",
+     world(ANON_FORK), ["user_write", "fork", "pin_ro"], "pin_missed[0][0]", "unreachable"),
+    ("cow.c", "test_ro_pin_on_shared", "the pin is taken after fork on the shared page",
+     world(ANON_FORK), ["user_write", "fork", "pin_ro"], "forked and ppin[0][0] == current", "reachable"),
+    ("cow.c", "test_ro_pin_on_ro_previously_shared", "the child went away; the pin sees the modification",
+     world(ANON_FORK), ["user_write", "fork", "child_dontneed", "pin_ro"], "pin_missed[0][0]", "unreachable"),
+    ("cow.c", "test_ro_pin_on_ro_exclusive", "an R/O-mapped exclusive page: the pin sees the modification",
+     world(ANON_FORK), ["user_write", "mprotect", "pin_ro"], "pin_missed[0][0]", "unreachable"),
 ]
 
 # Where the model predicts something else than the selftest expects, by (function, check,
