@@ -42,6 +42,10 @@ class SpecError(Exception):
         return f"{self.pos}: error: {self.message}"
 
 
+class Refused(SpecError):
+    """A configuration the spec's assumptions reject (for an open config: a world to drop)."""
+
+
 def did_you_mean(name: str, candidates) -> str:
     """' (did you mean X?)' when a close candidate exists, else ''."""
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.5)

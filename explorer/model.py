@@ -119,6 +119,7 @@ class Model:
         self.source_code = ""
         self.ns = None
         self.init_specs = []  # (sn, stmts)
+        self.worlds = None  # an open config: the worlds composed into this model (lang/compose.py)
 
     # --- helpers used by the compiler -----------------------------------------------------------
     def symbol_id(self, name: str) -> int:

@@ -7,6 +7,7 @@ import os
 from . import yamlsrc
 from ..errors import Pos, SpecError, did_you_mean
 from .loader import MODULE_KEYS, load_model
+from .worlds import load_open, open_names
 from .yamlsrc import LDict, LList, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
@@ -152,10 +153,15 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
     allow = bool(cfg.get("allow_outside_includes", False))
     if expect is not None and reach_list is None:
         raise SpecError(None, "--expect goes with a reach target (--reach EXPR or 'reach:' in the config)")
-    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list)
+    opened = open_names(consts)
+    if opened:
+        model = load_open(spec_path, consts, lambda ov: load_model(spec_path, ov, act, inv, allow, cpos or cfg.pos, reach_list),
+                          cpos or cfg.pos)
+    else:
+        model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list)
     used = {}
     for name in model.constants:
-        used[name] = model_plain_constant(model, name)
+        used[name] = plain(consts[name][0]) if name in opened else model_plain_constant(model, name)
     problem = Problem(model, shown, os.path.relpath(spec_path), used, chk, str(cfg.get("doc") or ""))
     problem.overridden = [k for k in used if k in consts]
     return problem

@@ -19,13 +19,13 @@ from . import yamlsrc
 from ..model import Action, Instance, Invariant, Model, VarInfo
 from .compiler import BUILTINS, Compiler, Emitter, Frame, K, Scope, domain_set
 from .runtime import RUNTIME
-from ..errors import EvalError, Pos, SpecError, did_you_mean
+from ..errors import EvalError, Pos, Refused, SpecError, did_you_mean
 from .syntax import Snippet
 from ..types import BOOL, ANY, SetInfo, TAny, TBool, TInt, TList, TMap, TRec, TSet, TSym, kind
 from .yamlsrc import LDict, LList, LStr, key_pos, pos_of
 
 MODULE_KEYS = ("module", "doc", "include", "constants", "sets", "types", "variables", "init",
-               "definitions", "procedures", "actions", "invariants", "assume")
+               "definitions", "procedures", "actions", "invariants", "assume", "choices")
 ACTION_KEYS = ("params", "guard", "effect", "source", "doc", "when", "group")
 VARIABLE_KEYS = ("type", "over", "init", "min", "max", "doc", "ghost", "group")
 _HEAD_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*)\)\s*)?$")
@@ -565,7 +565,7 @@ class Loader:
                 raise SpecError(pos, f"assumption {name} must depend on constants only")
             if not r.const:
                 where = self.config_pos if self.overrides else pos
-                raise SpecError(where, f"this configuration is refused: {message} (assumption {name} at {pos})")
+                raise Refused(where, f"this configuration is refused: {message} (assumption {name} at {pos})")
 
     # actions and invariants ---------------------------------------------------------------------
     def selected(self, name, filt):

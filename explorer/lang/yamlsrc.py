@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+
 import yaml
 from yaml.constructor import SafeConstructor
 
@@ -160,7 +163,28 @@ def load_file(path: str, shown_as: str | None = None):
         raise SpecError(None, f"{name}: is a directory, not a YAML file") from None
     except UnicodeDecodeError:
         raise SpecError(Pos(name, 1, 1), "not a UTF-8 text file") from None
-    return load_text(text, name)
+    if _reused is None:
+        return load_text(text, name)
+    key = (name, text)
+    if key not in _reused:
+        _reused[key] = load_text(text, name)
+    return _reused[key]
+
+
+_reused = None  # {(file, text): tree} inside reuse_parses()
+
+
+@contextlib.contextmanager
+def reuse_parses():
+    """Within the block a file read again is not parsed again (a copy of its tree comes back):
+    an open config loads the same spec once per world."""
+    global _reused
+    outer = _reused
+    _reused = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _reused = outer
 
 
 def pos_of(container, key, fallback: Pos | None = None) -> Pos | None:
