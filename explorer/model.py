@@ -119,6 +119,8 @@ class Model:
         self.source_code = ""
         self.ns = None
         self.init_specs = []  # (sn, stmts)
+        self.symmetric = []  # names of the interchangeable sets the spec declares
+        self.symmetry = None  # the reduction in use (checker/symmetry.py), once a check applies it
         self.worlds = None  # an open config: the worlds composed into this model (lang/compose.py)
 
     # --- helpers used by the compiler -----------------------------------------------------------

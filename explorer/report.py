@@ -164,6 +164,9 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     sps = stats.get("states_per_second")
     L.append(f"{stats['distinct_states']:,} distinct states, {stats['transitions']:,} transitions, depth {stats['depth']}, "
              f"{stats.get('initial_states', 0)} initial, {stats.get('seconds', 0):.2f} s" + (f" ({sps:,} states/s)" if sps else ""))
+    if stats.get("symmetry"):
+        L.append(f"symmetry on over {', '.join(stats['symmetry'])}: states are counted one per orbit; "
+                 "traces are replayed without symmetry")
     if data.get("worlds"):
         w = data["worlds"]
         L.append(f"worlds: {w['explored']:,} explored in one run, {w['refused']:,} refused by the spec's assumptions"

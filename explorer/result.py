@@ -57,9 +57,14 @@ class Result:
 
 def step(model, ex, idx, k):
     """One trace step: the action instance that led to state `idx` (None for an initial state)."""
-    st = {"state": model.decode(ex.states[idx])} if idx is not None else {}
-    if idx is not None and model.worlds is not None and (k is None or k < 0):
-        st["world"] = model.world_of(ex.states[idx]).label  # an open config: the initial state names its world
+    return state_step(model, ex.states[idx] if idx is not None else None, k)
+
+
+def state_step(model, state, k):
+    """One trace step from a state tuple (None: no state) and the instance that reached it."""
+    st = {"state": model.decode(state)} if state is not None else {}
+    if state is not None and model.worlds is not None and (k is None or k < 0):
+        st["world"] = model.world_of(state).label  # an open config: the initial state names its world
     if k is None or k < 0:
         return {"action": None, "params": {}, "source": None, **st}
     inst = model.instances[k]
@@ -68,6 +73,9 @@ def step(model, ex, idx, k):
 
 
 def trace_to(model, ex, idx):
+    if model.symmetry is not None:  # replayed without symmetry: a run of the unreduced model
+        from .checker.symmetry import concrete_path
+        return [state_step(model, st, k) for st, k in concrete_path(model, ex, ex.path(idx))]
     return [step(model, ex, i, ex.via[i]) for i in ex.path(idx)]
 
 
@@ -84,6 +92,8 @@ def build(problem, ex) -> Result:
         "peak_mib": round(ex.peak_mib, 1),
         "complete": ex.complete,
     }
+    if model.symmetry is not None:
+        stats["symmetry"] = list(model.symmetric)  # distinct_states counts one state per orbit
     data = {
         "schema": SCHEMA,
         "tool": "mm-explorer",

@@ -7,7 +7,7 @@ import os
 from . import yamlsrc
 from ..errors import Pos, SpecError, did_you_mean
 from .loader import MODULE_KEYS, load_model
-from .worlds import load_open, open_names
+from .worlds import load_open, open_names, symmetric_sets
 from .yamlsrc import LDict, LList, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
@@ -159,6 +159,10 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
                           cpos or cfg.pos)
     else:
         model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list)
+    model.symmetric = symmetric_sets(spec_path, model)
+    if model.symmetric and model.worlds is not None:
+        raise SpecError(cpos or cfg.pos, "symmetry and open worlds do not combine yet; close the open constants or "
+                                         "check without the spec's 'symmetric:'")
     used = {}
     for name in model.constants:
         used[name] = plain(consts[name][0]) if name in opened else model_plain_constant(model, name)

@@ -25,7 +25,7 @@ from ..types import BOOL, ANY, SetInfo, TAny, TBool, TInt, TList, TMap, TRec, TS
 from .yamlsrc import LDict, LList, LStr, key_pos, pos_of
 
 MODULE_KEYS = ("module", "doc", "include", "constants", "sets", "types", "variables", "init",
-               "definitions", "procedures", "actions", "invariants", "assume", "choices")
+               "definitions", "procedures", "actions", "invariants", "assume", "choices", "symmetric")
 ACTION_KEYS = ("params", "guard", "effect", "source", "doc", "when", "group")
 VARIABLE_KEYS = ("type", "over", "init", "min", "max", "doc", "ghost", "group")
 _HEAD_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*)\)\s*)?$")
@@ -387,7 +387,9 @@ class Loader:
             if not st.values:
                 raise SpecError(pos, f"{what}: set {name} is empty for these constants, so it cannot be a type")
             if st.values == list(range(st.values[0], st.values[0] + len(st))):
-                return TInt(st.values[0], st.values[-1])
+                t = TInt(st.values[0], st.values[-1])
+                t.of_set = name  # values of this set's type are renamed by a symmetry over it
+                return t
             raise SpecError(pos, f"{what}: set {name} is not a contiguous range of integers, so it cannot be a type")
         raise SpecError(pos, f"{what}: unknown type '{name}'" + did_you_mean(name, ["bool", "int"] + list(m.types) + list(m.sets)))
 

@@ -196,12 +196,37 @@ def expand(pattern, dom: Domain, pos, what):
     return [value]
 
 
-def spec_choices(spec_path):
-    """The root spec file's `choices:` as {name: Domain} (empty when it declares none)."""
+def _root(spec_path):
     from . import yamlsrc
     import os
     doc = yamlsrc.load_file(spec_path, os.path.relpath(spec_path))
-    if not isinstance(doc, LDict) or doc.get("choices") is None:
+    return doc if isinstance(doc, LDict) else LDict()
+
+
+def symmetric_sets(spec_path, model):
+    """The root spec file's `symmetric:` list, checked against the model's sets."""
+    doc = _root(spec_path)
+    v = doc.get("symmetric")
+    if v is None:
+        return []
+    if not isinstance(v, LList):
+        raise SpecError(pos_of(doc, "symmetric"), "'symmetric' is a list of set names")
+    out = []
+    for i, name in enumerate(v):
+        p = pos_of(v, i, pos_of(doc, "symmetric"))
+        st = model.sets.get(str(name)) if isinstance(name, str) else None
+        if st is None:
+            raise SpecError(p, f"symmetric names '{name}', which is not a set of this spec")
+        if st.values != list(range(len(st.values))) or str(name) in out:
+            raise SpecError(p, f"symmetric set {name} must be range(N), named once")
+        out.append(str(name))
+    return out
+
+
+def spec_choices(spec_path):
+    """The root spec file's `choices:` as {name: Domain} (empty when it declares none)."""
+    doc = _root(spec_path)
+    if doc.get("choices") is None:
         return {}
     ch = doc["choices"]
     if not isinstance(ch, LDict):

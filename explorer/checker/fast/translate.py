@@ -18,6 +18,7 @@ import ast
 import re
 
 from ...types import TBool, TInt, TSym
+from .symmetry_c import symmetry_code
 
 
 class Unsupported(Exception):
@@ -651,7 +652,8 @@ class Translator:
             raise Unsupported("too many action instances")
         nxt = self.next_function()
         inv = self.invariant_functions() + "\n\n" + self.bool_functions("_probe", "probe", self.n_probe)
-        parts = [prelude, self.layout_code(), mid, self.unpack_function(), self.kset_functions()]
+        sym = symmetry_code(self.m, self.L)
+        parts = [prelude, self.layout_code(), sym[0], mid, self.unpack_function(), self.kset_functions(), sym[1]]
         parts += list(self.helpers.values())
         parts += [nxt, inv, bfs]
         return "\n\n".join(parts) + "\n"
