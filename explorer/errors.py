@@ -46,6 +46,17 @@ class Refused(SpecError):
     """A configuration the spec's assumptions reject (for an open config: a world to drop)."""
 
 
+class LimitError(Exception):
+    """A time or memory limit stopped loading before there was a result to report. Exit code 3."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"incomplete: {self.message}; nothing was explored"
+
+
 def did_you_mean(name: str, candidates) -> str:
     """' (did you mean X?)' when a close candidate exists, else ''."""
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.5)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 
 from . import yamlsrc
-from ..errors import Pos, SpecError, did_you_mean
-from .loader import MODULE_KEYS, load_model
+from ..errors import Pos, SpecError
+from .budget import Budget
+from .loader import load_model
 from .worlds import load_open, open_names, symmetric_sets
-from .yamlsrc import LDict, LList, key_pos, pos_of
+from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
 CHECK_KEYS = ("max_states", "max_depth", "deadlock", "timeout", "max_memory", "continue")
@@ -24,12 +25,7 @@ class Problem:
         self.constants = constants  # name -> plain value, as used
         self.check = check  # dict of CHECK_KEYS
         self.doc = doc
-
-
-def _check_keys(d, allowed, what):
-    for k in d:
-        if k not in allowed:
-            raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")
+        self.overridden = []  # the constants the config or the command line set
 
 
 def plain(v):
@@ -69,7 +65,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
         cfg.pos, cfg.key_pos, cfg.val_pos = doc.pos, {}, {}
     else:
         cfg = doc
-        _check_keys(cfg, CONFIG_KEYS, "a config")
+        check_keys(cfg, CONFIG_KEYS, "a config")
         if "spec" not in cfg:
             raise SpecError(cfg.pos, "a config needs 'spec: PATH' (relative to the config file)")
         if not isinstance(cfg["spec"], str):
@@ -113,7 +109,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
             for name, v in r.items():
                 e = top_expect
                 if isinstance(v, LDict):
-                    _check_keys(v, ("expr", "expect", "doc"), f"reach target {name}")
+                    check_keys(v, ("expr", "expect", "doc"), f"reach target {name}")
                     if "expect" in v:
                         e = _expect(v["expect"], pos_of(v, "expect"))
                     vp = pos_of(v, "expr", key_pos(r, name))
@@ -138,7 +134,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
         c = cfg["check"]
         if not isinstance(c, LDict):
             raise SpecError(pos_of(cfg, "check"), "'check' is a mapping of settings")
-        _check_keys(c, CHECK_KEYS, "check")
+        check_keys(c, CHECK_KEYS, "check")
         for k, v in c.items():
             p = pos_of(c, k)
             if k in ("deadlock", "continue"):
@@ -153,12 +149,13 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
     allow = bool(cfg.get("allow_outside_includes", False))
     if expect is not None and reach_list is None:
         raise SpecError(None, "--expect goes with a reach target (--reach EXPR or 'reach:' in the config)")
+    budget = Budget(chk.get("timeout"), chk.get("max_memory"))
     opened = open_names(consts)
     if opened:
-        model = load_open(spec_path, consts, lambda ov: load_model(spec_path, ov, act, inv, allow, cpos or cfg.pos, reach_list),
-                          cpos or cfg.pos)
+        model = load_open(spec_path, consts, lambda ov: load_model(spec_path, ov, act, inv, allow, cpos or cfg.pos, reach_list,
+                                                                   budget), cpos or cfg.pos)
     else:
-        model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list)
+        model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list, budget)
     model.symmetric = symmetric_sets(spec_path, model)
     if model.symmetric and model.worlds is not None:
         raise SpecError(cpos or cfg.pos, "symmetry and open worlds do not combine yet; close the open constants or "
