@@ -133,3 +133,19 @@ def test_bad_choices_are_one_message_with_a_position(tmp_path, cli, good, bad, w
     lines = [ln for ln in r.err.splitlines() if ln.strip()]
     assert len(lines) == 1 and words in lines[0], r.err
     assert "bad.yaml:4:" in lines[0]
+
+
+def test_diff_over_worlds_names_the_new_pte_state_per_world(tmp_path):
+    from explorer.review.diff import compare
+    path = write(tmp_path, "open.yaml", SMALL.format(spec=SPEC, kernel="v5.15").replace("  KERNEL: v5.15\n", ""))
+    d = compare(path, before={"KERNEL": "v5.15"}, after={"KERNEL": "v5.16"}).data
+    after = [g for g in d["groups"] if g["kind"] == "states" and g["side"] == "after"]
+    assert after
+    for g in after:
+        # only UFFDIO_CONTINUE (a MINOR registration) installs the PTE that 9ae0f87d009c makes dirty
+        assert "uffd: [minor]" in g["world"]
+        assert g["action"] == "uffdio_continue"
+        assert {(c["slot"], c["this"]) for c in g["changes"]} >= {("pte[0][0].dirty", True)}
+        assert g["witness"][0]["world"] == g["world"]
+    worlds = {g["world"] for g in after}
+    assert len(worlds) == len(after)  # one group per world here: the same change everywhere
