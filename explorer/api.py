@@ -10,7 +10,10 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
     """Load and compile a config (or a spec file alone) into a Problem. `reach`: a list of target
     expressions (a witness query instead of invariants); `expect`: 'reachable' or 'unreachable'."""
     from .lang.config import load as _load
-    return _load(path, overrides, actions, invariants, check, reach, expect)
+    from .checker.symmetry import reduced
+    problem = _load(path, overrides, actions, invariants, check, reach, expect)
+    problem.model = reduced(problem.model)  # a spec's `symmetric:` sets: one state per orbit
+    return problem
 
 
 def check(problem, **options):

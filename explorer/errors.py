@@ -47,6 +47,10 @@ def one_line(text: str) -> str:
     return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+class Refused(SpecError):
+    """A configuration the spec's assumptions reject (for an open config: a world to drop)."""
+
+
 class LimitError(Exception):
     """A time or memory limit stopped loading before there was a result to report. Exit code 3."""
 

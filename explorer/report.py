@@ -146,7 +146,9 @@ def format_result(data: dict, style: Style | None = None, verbose=False, header=
         what = {"violation": f"Counterexample to {data.get('invariant')}", "deadlock": "Trace to the deadlock",
                 "error": "Trace to the runtime error"}.get(v, f"Witness for {data.get('invariant')}")
         L.append("")
-        L.append(style.bold(f"{what} ({len(data['trace']) - 1} steps):"))
+        L.append(style.bold(f"{what} ({len(data['trace']) - 1} steps)" + (" in the world" if data.get("world") else "") + ":"))
+        if data.get("world"):
+            L.append(f"  {style.cyan(data['world'])}")
         culprits = data.get("culprits") or {}
         bad = set(culprits.get("slots") or []) if culprits.get("invariant") == data.get("invariant") else set()
         L.extend(format_trace(data["trace"], layout, style, bad_keys=bad))
@@ -157,7 +159,9 @@ def format_result(data: dict, style: Style | None = None, verbose=False, header=
             last = flatten(data["trace"][-1].get("state") or {}, layout)
             if bad & set(last):  # the values that make it false (a renderer adds them to the result)
                 L.append("  because: " + ", ".join(f"{k} = {show_value(x)}" for k, x in last.items() if k in bad))
-        if len(data.get("violations") or []) > 1:
+        if data.get("worlds") and any("worlds_breaking" in vi for vi in data.get("violations") or []):
+            L.extend(_world_violations(data, style))
+        elif len(data.get("violations") or []) > 1:
             L.append("")
             L.append("Other invariants violated (first violation of each, with --continue):")
             for vi in data["violations"][1:]:
@@ -166,6 +170,14 @@ def format_result(data: dict, style: Style | None = None, verbose=False, header=
     sps = stats.get("states_per_second")
     L.append(f"{stats['distinct_states']:,} distinct states, {stats['transitions']:,} transitions, depth {stats['depth']}, "
              f"{stats.get('initial_states', 0)} initial, {stats.get('seconds', 0):.2f} s" + (f" ({sps:,} states/s)" if sps else ""))
+    if stats.get("symmetry"):
+        L.append(f"symmetry on over {', '.join(stats['symmetry'])}: states are counted one per orbit; "
+                 "traces are replayed without symmetry")
+    if data.get("worlds"):
+        w = data["worlds"]
+        L.append(f"worlds: {w['explored']:,} explored in one run, {w['refused']:,} refused by the spec's assumptions"
+                 + (f" (e.g. {w['refused_examples'][0]['world']}: {w['refused_examples'][0]['reason']})"
+                    if verbose and w.get("refused_examples") else ""))
     cov = data.get("coverage") or {}
     if cov.get("unavailable"):
         L.append(style.dim("not in this configuration: " + "; ".join(f"{u['action']} ({u['reason']})" for u in cov["unavailable"])))
@@ -209,6 +221,19 @@ def format_result(data: dict, style: Style | None = None, verbose=False, header=
                     "mixed": style.bold("ANSWERED")}[v]
     L.append(f"{verdict_line}: {data.get('message', '')}")
     return "\n".join(L) + "\n"
+
+
+def _world_violations(data, style, shown=3):
+    """--continue over an open config: per invariant the worlds that break it, minimal first."""
+    L = ["", "Violations per invariant (minimal world first, then fewest steps; with --continue):"]
+    for vi in data["violations"]:
+        more = "" if vi.get("complete", True) else " (at least; the run stopped early)"
+        L.append(f"  {style.red(vi['invariant'])}: {vi['worlds_breaking']} world(s){more}")
+        for w in vi["worlds"][:shown]:
+            L.append(f"    {w['steps']} steps  {w['world']}")
+        if len(vi["worlds"]) > shown:
+            L.append(style.dim(f"    ... and {len(vi['worlds']) - shown} more (all in the JSON result)"))
+    return L
 
 
 def _show_const(v):

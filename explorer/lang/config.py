@@ -8,6 +8,7 @@ from . import yamlsrc
 from ..errors import Pos, SpecError
 from .budget import Budget
 from .loader import load_model
+from .worlds import load_open, open_names, symmetric_sets
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
@@ -65,10 +66,19 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
     if expect is not None and reach_list is None:
         raise SpecError(None, "--expect goes with a reach target (--reach EXPR or 'reach:' in the config)")
     budget = Budget(chk.get("timeout"), chk.get("max_memory"))
-    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list, budget)
+    opened = open_names(consts)
+    if opened:
+        model = load_open(spec_path, consts, lambda ov: load_model(spec_path, ov, act, inv, allow, cpos or cfg.pos, reach_list,
+                                                                   budget), cpos or cfg.pos)
+    else:
+        model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list, budget)
+    model.symmetric = symmetric_sets(spec_path, model)
+    if model.symmetric and model.worlds is not None:
+        raise SpecError(cpos or cfg.pos, "symmetry and open worlds do not combine yet; close the open constants or "
+                                         "check without the spec's 'symmetric:'")
     used = {}
     for name in model.constants:
-        used[name] = model_plain_constant(model, name)
+        used[name] = plain(consts[name][0]) if name in opened else model_plain_constant(model, name)
     problem = Problem(model, shown, os.path.relpath(spec_path), used, chk, str(cfg.get("doc") or ""))
     problem.overridden = [k for k in used if k in consts]
     return problem

@@ -23,7 +23,7 @@ from .compiler import BUILTINS, Compiler, Scope
 from .declare import Declarations
 from .layout import Layout
 from .modules import IDENT_RE, MODULE_KEYS, ModuleReader, parse_head
-from ..errors import SpecError, did_you_mean
+from ..errors import Refused, SpecError, did_you_mean
 from .syntax import Snippet
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
@@ -158,7 +158,7 @@ class Loader(ModuleReader, Declarations, Layout, CodeGen):
                 raise SpecError(pos, f"assumption {name} must depend on constants only")
             if not r.const:
                 where = self.config_pos if self.overrides else pos
-                raise SpecError(where, f"this configuration is refused: {message} (assumption {name} at {pos})")
+                raise Refused(where, f"this configuration is refused: {message} (assumption {name} at {pos})")
 
     # --- resolving: actions and invariants -------------------------------------------------------
     def selected(self, name, filt):

@@ -37,6 +37,7 @@ from operator import itemgetter
 from ..version import __version__
 from ..errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, EvalError, Pos, SpecError, did_you_mean
 from ..result import layout, step, trace_to
+from .worlds import instance_of, label_index, world_key, world_of_key
 
 SCHEMA = "mm-explorer/diff/1"
 SIDES = ("before", "after")
@@ -164,7 +165,7 @@ class Side:
         self.ex = None
         self.keys = None  # projected key per state index (in the common slot-name order)
         self.keyfn = None  # state tuple -> projected key
-        self.label_index = None  # instance label -> instance index
+        self.label_index = None  # instance label (with its world's, for an open config) -> instance index
         self.first = None  # key -> first state index with that projection (BFS: shortest)
         self.edges = None  # (action name, src key, dst key) -> (i, j, k), first (shortest) occurrence
         self.verdicts = None  # invariant name -> dict
@@ -306,6 +307,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
     for n in projections["after"].names:
         if n not in names:
             names.append(n)
+    worlds_named = any(s.model.worlds is not None for s in (b, a))
     # explore both sides
     for s in (b, a):
         s.ex = _explore(s.problem, limits, progress)
@@ -322,10 +324,12 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
             where = [pos.get(x) for x in names]
             raw = p.key
             key = (lambda st, raw=raw, where=where: tuple(None if i is None else raw(st)[i] for i in where))
+        if worlds_named:  # an open config: a state's projection names its world, so groups are per world
+            key = world_key(s.model, key)
         s.keyfn = key
-        s.nested = nested_builder(names)
+        s.nested = nested_builder(names + ["world"] if worlds_named else names)
         s.fullfn = Projection(s.model, list(s.model.variables)).key
-        s.label_index = {inst.label(): i for i, inst in enumerate(s.model.instances)}
+        s.label_index = label_index(s.model)
         s.keys = [key(st) for st in s.ex.states]
         s.first = {}
         for i, k in enumerate(s.keys):
@@ -344,7 +348,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
     for s in (b, a):
         s.comparable = same_slots
         s.full_first = None
-    return Diff(_build(sides, proj_vars, names, members), sides)
+    return Diff(_build(sides, proj_vars, names + ["world"] if worlds_named else names, members), sides)
 
 
 def _unwrap(v):
@@ -478,7 +482,7 @@ class Replayer:
         if prev.stop is not None:
             return prev
         label = this.model.instances[this.ex.via[i]].label()
-        k2 = other.label_index.get(label)
+        k2 = instance_of(other, label, this.keys[i])
         succ = []
         if k2 is not None:
             try:
@@ -535,10 +539,12 @@ def _state_groups(this, other, names, prefix, limit=None):
                 kind, ch = r.stop, ()
             else:
                 kind, ch = "differs", r.div_changes
-        gk = (kind, action, ch)
+        world = world_of_key(this, key)  # an open config: groups are per world
+        gk = (kind, action, ch, world)
         g = groups.get(gk)
         if g is None:
-            g = groups[gk] = {"kind_of_step": kind, "action": action, "changes": ch, "members": [], "_first": idx}
+            g = groups[gk] = {"kind_of_step": kind, "action": action, "changes": ch, "members": [], "_first": idx,
+                              "world": world}
         g["count"] = g.get("count", 0) + 1
         if limit is not None and len(g["members"]) >= limit:
             continue
@@ -558,7 +564,7 @@ def _state_groups(this, other, names, prefix, limit=None):
         out.append({"id": f"{prefix}{n}", "kind": "states", "side": this.name, "other": other.name,
                     "action": g["action"], "step": g["kind_of_step"],
                     "changes": [{"slot": s, "other": x, "this": y} for s, x, y in g["changes"]],
-                    "count": g["count"], "members": g["members"],
+                    "count": g["count"], "members": g["members"], **({"world": g["world"]} if g["world"] else {}),
                     "witness": trace_to(model, ex, idx),
                     "witness_first_different_step": m0["first_different_step"],
                     "witness_same_steps_other": m0["same_steps_other"]})
@@ -592,7 +598,7 @@ def _transition_groups(this, other, names, prefix, limit=None):
         i, j, k = this.edges[t]
         label = model.instances[k].label()
         # the same step on the other side, from its first state with this projection
-        k2 = other.label_index.get(label)
+        k2 = instance_of(other, label, src)
         if k2 is None:
             other_step = ("absent",)
         else:
@@ -802,6 +808,8 @@ def _format_group(g, data, lay, style, format_trace):
             why = "not enabled there" if g["step"] == "disabled" else f"no such action in the {other} configuration"
             L.append(style.bold(f"  {g['id']}  {n:,} state{plural}; first step that {other}, taking the same steps, "
                                 f"cannot take: {g['action']}") + f" ({why})")
+        if g.get("world"):
+            L.append(f"      in the world {style.cyan(g['world'])}")
         d = g.get("witness_first_different_step")
         L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} step{'s' if len(wit) != 2 else ''}"
                  + (f", step {d} is the first that differs:" if d else ":"))
