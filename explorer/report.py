@@ -203,10 +203,11 @@ def format_coverage(data: dict, style, verbose=False) -> list:
     return L
 
 
-def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
+def header_lines(data: dict, style: Style | None = None) -> list:
+    """What is checked: tool, config, module, the constants set, the world by role and the
+    question (printed before exploring)."""
     style = style or Style(False)
-    L = []
-    L.append(style.bold(f"mm-explorer {data.get('version', '')}") + f": {data.get('config')} (module {data.get('module')})")
+    L = [style.bold(f"mm-explorer {data.get('version', '')}") + f": {data.get('config')} (module {data.get('module')})"]
     consts = data.get("constants") or {}
     chosen = data.get("constants_set")
     shown = {k: v for k, v in consts.items() if chosen is None or k in chosen}
@@ -218,35 +219,28 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
         L.append("world: " + "; ".join(world))
     if data.get("question"):
         L.append("question: " + data["question"])
+    return L
+
+
+def format_result(data: dict, style: Style | None = None, verbose=False, header=True) -> str:
+    style = style or Style(False)
+    L = header_lines(data, style) if header else []
     v = data["verdict"]
     stats = data["stats"]
-    layout = data.get("variables") or {}
     if data.get("trace"):
-        what = {"violation": f"Counterexample to {data.get('invariant')}", "deadlock": "Trace to the deadlock",
-                "error": "Trace to the runtime error"}.get(v, f"Witness for {data.get('invariant')}")
-        L.append("")
-        L.append(style.bold(f"{what} ({len(data['trace']) - 1} steps):"))
-        culprits = data.get("culprits") or {}
-        bad = set(culprits.get("slots") or []) if culprits.get("invariant") == data.get("invariant") else set()
-        L.extend(format_trace(data["trace"], layout, style, bad_keys=bad))
-        if v == "violation":
-            inv = data.get("invariant")
-            expr = (data.get("invariant_exprs") or {}).get(inv)
-            L.append(f"  {style.red('violated')}: {inv}" + (f"  ==  {expr}" if expr else ""))
-            if invariant_doc(data, inv):
-                L.append(f"  {inv}: {invariant_doc(data, inv)}")
-            last = flatten(data["trace"][-1].get("state") or {}, layout)
-            if bad & set(last):  # the values that make it false (a renderer adds them to the result)
-                L.append("  because: " + ", ".join(f"{k} = {show_value(x)}" for k, x in last.items() if k in bad))
-        if len(data.get("violations") or []) > 1:
-            L.append("")
-            L.append("Other invariants violated (first violation of each, with --continue):")
-            for vi in data["violations"][1:]:
-                L.append(f"  {vi['invariant']}: after {len(vi['trace']) - 1} steps")
+        L.extend(_format_counterexample(data, style))
     L.append("")
     sps = stats.get("states_per_second")
     L.append(f"{stats['distinct_states']:,} distinct states, {stats['transitions']:,} transitions, depth {stats['depth']}, "
              f"{stats.get('initial_states', 0)} initial, {stats.get('seconds', 0):.2f} s" + (f" ({sps:,} states/s)" if sps else ""))
+    if stats.get("symmetry"):
+        L.append(f"symmetry on over {', '.join(stats['symmetry'])}: states are counted one per orbit; "
+                 "traces are replayed without symmetry")
+    if data.get("worlds"):
+        w = data["worlds"]
+        L.append(f"worlds: {w['explored']:,} explored in one run, {w['refused']:,} refused by the spec's assumptions"
+                 + (f" (e.g. {w['refused_examples'][0]['world']}: {w['refused_examples'][0]['reason']})"
+                    if verbose and w.get("refused_examples") else ""))
     L.extend(format_coverage(data, style, verbose))
     verdict_line = {"ok": style.green("OK"), "violation": style.red("VIOLATION"), "deadlock": style.red("DEADLOCK"),
                     "incomplete": style.yellow("INCOMPLETE"), "error": style.red("ERROR"),
@@ -259,16 +253,76 @@ def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
     return "\n".join(L) + "\n"
 
 
+def _format_counterexample(data: dict, style) -> list:
+    """The trace, the violated invariant with its doc line and culprits, the other violations."""
+    v = data["verdict"]
+    layout = data.get("variables") or {}
+    what = {"violation": f"Counterexample to {data.get('invariant')}", "deadlock": "Trace to the deadlock",
+            "error": "Trace to the runtime error"}.get(v, f"Witness for {data.get('invariant')}")
+    L = ["", style.bold(f"{what} ({len(data['trace']) - 1} steps)" + (" in the world" if data.get("world") else "") + ":")]
+    if data.get("world"):
+        L.append(f"  {style.cyan(data['world'])}")
+    culprits = data.get("culprits") or {}
+    bad = set(culprits.get("slots") or []) if culprits.get("invariant") == data.get("invariant") else set()
+    L.extend(format_trace(data["trace"], layout, style, bad_keys=bad))
+    if v == "violation":
+        inv = data.get("invariant")
+        expr = (data.get("invariant_exprs") or {}).get(inv)
+        L.append(f"  {style.red('violated')}: {inv}" + (f"  ==  {expr}" if expr else ""))
+        if invariant_doc(data, inv):
+            L.append(f"  {inv}: {invariant_doc(data, inv)}")
+        last = flatten(data["trace"][-1].get("state") or {}, layout)
+        if bad & set(last):  # the values that make it false (a renderer adds them to the result)
+            L.append("  because: " + ", ".join(f"{k} = {show_value(x)}" for k, x in last.items() if k in bad))
+    if data.get("worlds") and any("worlds_breaking" in vi for vi in data.get("violations") or []):
+        L.extend(_world_violations(data, style))
+    elif len(data.get("violations") or []) > 1:
+        L.append("")
+        L.append("Other invariants violated (first violation of each, with --continue):")
+        for vi in data["violations"][1:]:
+            L.append(f"  {vi['invariant']}: after {len(vi['trace']) - 1} steps")
+    return L
+
+
+def _world_violations(data, style, shown=3):
+    """--continue over an open config: per invariant the worlds that break it, minimal first."""
+    L = ["", "Violations per invariant (minimal world first, then fewest steps; with --continue):"]
+    for vi in data["violations"]:
+        more = "" if vi.get("complete", True) else " (at least; the run stopped early)"
+        L.append(f"  {style.red(vi['invariant'])}: {vi['worlds_breaking']} world(s){more}")
+        for w in vi["worlds"][:shown]:
+            L.append(f"    {w['steps']} steps  {w['world']}")
+        if len(vi["worlds"]) > shown:
+            L.append(style.dim(f"    ... and {len(vi['worlds']) - shown} more (all in the JSON result)"))
+    return L
+
+
 def _short(v):
     s = str(v)
     return s if len(s) <= 60 else s[:57] + "..."
 
 
 def progress_printer(stream=None):
+    """A one-line progress display: counts, elapsed time, and the frontier's trend (the queue
+    growing or shrinking per second; when it shrinks, the time left at that rate)."""
     stream = stream or sys.stderr
+    last = {}
 
     def show(stats):
-        stream.write(f"\r  {stats['states']:,} states  {stats['transitions']:,} transitions  depth {stats['depth']}  "
-                     f"queue {stats['queue']:,}  {stats['states'] / max(stats['seconds'], 1e-9):,.0f} states/s   ")
+        secs = max(stats["seconds"], 1e-9)
+        trend = ""
+        if last:
+            dt = secs - last["seconds"]
+            if dt > 0:
+                rate = (stats["queue"] - last["queue"]) / dt
+                trend = f" ({rate:+,.0f}/s" + (f", ~{_duration(stats['queue'] / -rate)} left at this rate)" if rate < 0 else ")")
+        last.update(stats)
+        stream.write(f"\r  {_duration(secs)}  {stats['states']:,} states  {stats['transitions']:,} transitions  "
+                     f"depth {stats['depth']}  queue {stats['queue']:,}{trend}  {stats['states'] / secs:,.0f} states/s   ")
         stream.flush()
     return show
+
+
+def _duration(s):
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -65,7 +65,14 @@ def refused(config: str, error) -> Result:
 
 def step(model, ex, idx, k):
     """One trace step: the action instance that led to state `idx` (None for an initial state)."""
-    st = {"state": model.decode(ex.states[idx])} if idx is not None else {}
+    return state_step(model, ex.states[idx] if idx is not None else None, k)
+
+
+def state_step(model, state, k):
+    """One trace step from a state tuple (None: no state) and the instance that reached it."""
+    st = {"state": model.decode(state)} if state is not None else {}
+    if state is not None and model.worlds is not None and (k is None or k < 0):
+        st["world"] = model.world_of(state).label  # an open config: the initial state names its world
     if k is None or k < 0:
         return {"action": None, "params": {}, "source": None, **st}
     return {**step_of(model, model.instances[k]), **st}
@@ -89,6 +96,9 @@ def step_of(model, inst) -> dict:
 
 
 def trace_to(model, ex, idx):
+    if model.symmetry is not None:  # replayed without symmetry: a run of the unreduced model
+        from .checker.symmetry import concrete_path
+        return [state_step(model, st, k) for st, k in concrete_path(model, ex, ex.path(idx))]
     return [step(model, ex, i, ex.via[i]) for i in ex.path(idx)]
 
 
@@ -109,6 +119,8 @@ def _stats(ex) -> dict:
 def build(problem, ex) -> Result:
     model = problem.model
     stats = _stats(ex)
+    if model.symmetry is not None:
+        stats["symmetry"] = list(model.symmetric)  # distinct_states counts one state per orbit
     data = {
         "schema": SCHEMA,
         "tool": "mm-explorer",
@@ -176,7 +188,46 @@ def build(problem, ex) -> Result:
         data["message"] = f"all {n} invariant(s) hold in every one of {len(ex.states):,} reachable states"
     if ex.stopped and data["verdict"] != "incomplete":
         data["stopped_by"] = ex.stopped
+    if model.worlds is not None:
+        open_worlds(problem, ex, data)
     return Result(data, ex)
+
+
+def open_worlds(problem, ex, data):
+    """An open config: how many worlds were explored and refused, the world of each trace and,
+    with --continue, per invariant every world that breaks it, minimal world first."""
+    model = problem.model
+    data["worlds"] = {"explored": len(model.worlds), "refused": len(model.refused),
+                      "refused_examples": [{"world": w, "reason": r} for w, r in model.refused[:5]]}
+    if data.get("trace") and data["verdict"] in ("violation", "deadlock", "error", "reachable", "mixed"):
+        data["world"] = _world_at(model, ex, data["trace"])
+    if data["verdict"] != "violation":
+        return
+    if not problem.check.get("continue"):
+        data["violations"] = [dict(v, world=_world_at(model, ex, v["trace"])) for v in data["violations"]]
+        return
+    from .checker.worlds import first_per_world, ranked
+    out = []
+    for i, per in first_per_world(model, ex).items():
+        if not per:
+            continue
+        order = ranked(model, ex, per)
+        w0, idx = order[0]
+        out.append({"invariant": model.invariant_list[i].name, "world": model.worlds[w0].label,
+                    "trace": trace_to(model, ex, idx), "worlds_breaking": len(per), "complete": bool(ex.complete),
+                    "worlds": [{"world": model.worlds[w].label, "steps": int(ex.depth_of[j])} for w, j in order],
+                    "_key": (model.worlds[w0].size, int(ex.depth_of[idx]))})
+    out.sort(key=lambda v: v.pop("_key"))
+    data["violations"] = out
+    first = out[0]
+    data["invariant"], data["trace"], data["world"] = first["invariant"], first["trace"], first["world"]
+    data["message"] = (f"{len(out)} invariant(s) violated; {first['invariant']} in {first['worlds_breaking']} of "
+                       f"{len(model.worlds)} world(s), first in {first['world']} after {len(first['trace']) - 1} step(s)")
+
+
+def _world_at(model, ex, trace):
+    """The world of a trace (its states are decoded per world; the world is read off the path)."""
+    return trace[0].get("world")
 
 
 def coverage(model, ex) -> dict:
@@ -204,7 +255,8 @@ def coverage(model, ex) -> dict:
         "never_fired": never,
         "unavailable": [{"action": n, "reason": r} for n, r in model.unavailable_actions],
         "statically_disabled": [{"instance": n, "reason": r} for n, r in model.disabled_instances],
-        "no_instance": sorted({n.split("(", 1)[0] for n, _ in model.disabled_instances} - set(per_action)),
+        "no_instance": sorted({n.split("(", 1)[0].split(" in world ", 1)[0] for n, _ in model.disabled_instances}
+                              - set(per_action)),
     }
 
 

@@ -81,7 +81,8 @@ def test_thread_count_does_not_change_results(threads, monkeypatch):
 
 # --- every config in the repository ---------------------------------------------------------------
 def _configs():
-    return sorted(glob.glob(os.path.join(ROOT, "configs", "*.yaml")))
+    # open configs (open_*.yaml: hundreds of worlds) are compared on both backends in test_worlds.py
+    return sorted(p for p in glob.glob(os.path.join(ROOT, "configs", "*.yaml")) if not os.path.basename(p).startswith("open_"))
 
 
 @pytest.mark.parametrize("path", _configs() or [None], ids=lambda p: os.path.basename(p) if p else "none")
@@ -389,3 +390,18 @@ def test_small_specs_give_the_expected_verdicts(spec):
     assert verdicts["nondeterminism"] == "ok"
     assert verdicts["procedure_returns"] == "ok"
     assert verdicts["constant_records_at_run_time"] == "error"  # VMAS[3]
+
+
+# --- the default is the fast path ---------------------------------------------------------------
+@pytest.mark.parametrize("config", sorted(glob.glob(os.path.join(ROOT, "configs", "*.yaml"))) + ["quickstart"])
+def test_every_config_and_the_quick_start_run_compiled_by_default(config, capsys):
+    overrides = None
+    if config == "quickstart":  # README: mm-explorer check configs/seed_continue.yaml --set KERNEL=v5.16
+        config, overrides = os.path.join(ROOT, "configs", "seed_continue.yaml"), {"KERNEL": "v5.16"}
+    try:
+        problem = explorer.load(config, overrides)
+    except SpecError:
+        pytest.skip("a configuration the spec refuses")
+    r = explorer.check(problem, max_states=CONFIG_BOUND)
+    assert r.exploration.backend == "c"
+    assert "compiled backend not used" not in capsys.readouterr().err

@@ -9,7 +9,6 @@ import textwrap
 
 from ..version import __version__
 from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_REFUSED, LimitError, Refused, SpecError
-from ..checker.fast import BACKENDS
 from ..render.output import write_text
 from . import completion, diff_cmd, render_cmds
 from ..analysis.graph import check_graph_path
@@ -32,9 +31,8 @@ def build_parser():
     c.add_argument("--checkpoint", metavar="FILE", help="save the search to FILE every --checkpoint-every seconds and when stopped")
     c.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS", help="how often to checkpoint (default 60)")
     c.add_argument("--resume", metavar="FILE", help="continue a search from a checkpoint")
-    c.add_argument("--backend", default="python", choices=("python",) + tuple(BACKENDS),
-                   help="exploration backend: python (the reference; the default), c (the same search compiled "
-                        "to C with gcc, cached) or auto (c when gcc is there)")
+    c.add_argument("--backend", default="auto", choices=("auto", "c", "python"),
+                   help="auto (default): compiled C where a C compiler is found, else python, the reference backend")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON (docs/results.md)")
     c.add_argument("--graph", metavar="FILE", help="write the state graph (.graphml or .dot)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress, only the verdict line")
@@ -71,13 +69,17 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
         check_graph_path(args.graph)
     try:
         problem = load_problem(args)
-    except Refused as e:  # an answer, not bad input: said as a verdict, saved like one
+    except Refused as e:  # the kernel's refusal is an answer, said as a verdict and saved like one
+        if not e.kernel:
+            raise
         return _refused(args, e, out, err, outs)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
                 deadlock=args.deadlock, continue_all=args.continue_all)
     prog = progress_printer(err) if show_progress else None
+    style = Style(use_color(out, args.color))
     result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
+                   on_start=None if args.quiet else _header(problem, out, style),
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume, **opts)
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
@@ -91,13 +93,27 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
     else:
-        out.write(format_result(data, Style(use_color(out, args.color)), verbose=bool(args.coverage)))
+        out.write(format_result(data, style, verbose=bool(args.coverage), header=False))
     if coverage_file:
         outs.write("--coverage", coverage_file,
                    lambda: write_text(coverage_file, json.dumps(data["coverage"], indent=2) + "\n"))
     out.flush()
     outs.finish(result.to_json(), out=None if args.quiet else out)
     return result.exit_code
+
+
+def _header(problem, out, style):
+    """The report's head, printed when the search starts (before a long run has a result)."""
+    from ..report import header_lines
+    from ..result import annotations
+
+    def header(opts):
+        head = {"version": __version__, "config": problem.config_path, "module": problem.model.name,
+                "constants": problem.constants, "constants_set": list(problem.overridden),
+                "question": problem.question, **annotations(problem.model)}
+        out.write("\n".join(header_lines(head, style) + [opts.describe_limits()]) + "\n")
+        out.flush()
+    return header
 
 
 def constant_lines(name, value, width=100) -> list:
@@ -214,6 +230,9 @@ def main(argv=None, out=None, err=None) -> int:
     try:
         return run(args, out, err)
     except Refused as e:
+        if not e.kernel:  # an assumption of the spec itself: bad input
+            err.write(f"{e}\n")
+            return EXIT_BAD_INPUT
         out.write(f"{e.pos}: {e.message}\nREFUSED: the kernel refuses this configuration: {e.reason}\n")
         return EXIT_REFUSED
     except SpecError as e:

@@ -161,9 +161,8 @@ class Loader(ModuleReader, Declarations, Layout, CodeGen):
                 raise SpecError(pos, f"assumption {name} must depend on constants only")
             if not r.const:
                 where = self.config_pos if self.overrides else pos
-                error = Refused if name in self.m.annotations.refusals else SpecError
-                raise error(where, f"this configuration is refused: {message} (assumption {name} at {pos})", *(
-                    (message,) if error is Refused else ()))
+                raise Refused(where, f"this configuration is refused: {message} (assumption {name} at {pos})",
+                              message, kernel=name in self.m.annotations.refusals)
 
     # --- resolving: actions and invariants -------------------------------------------------------
     def selected(self, name, filt):

@@ -38,6 +38,7 @@ from . import replay
 from .projection import Projection, nested_builder, resolve_projection
 from .side import SIDES, Side, explore, plain_settings, verdicts
 from .text import format_diff, headline, witness_document
+from .worlds import label_index, world_key
 
 __all__ = ["SIDES", "Diff", "compare", "format_diff", "witness_document"]
 
@@ -101,7 +102,8 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
         try:
             problem = load(config, settings, actions, invariants, reach=reach)
         except Refused as e:
-            raise Refused(e.pos, f"the {name} side ({label}): {e.message}", f"the {name} side ({label}): {e.reason}") from None
+            raise Refused(e.pos, f"the {name} side ({label}): {e.message}", f"the {name} side ({label}): {e.reason}",
+                          kernel=e.kernel) from None
         except SpecError as e:
             raise SpecError(e.pos, f"the {name} side ({label}): {e.message}") from None
         sides[name] = Side(name, problem, own)
@@ -119,6 +121,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
     for n in projections["after"].names:
         if n not in names:
             names.append(n)
+    worlds_named = any(s.model.worlds is not None for s in (b, a))
     # explore both sides
     for s in (b, a):
         s.ex = explore(s.problem, limits, progress)
@@ -135,10 +138,12 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
             where = [pos.get(x) for x in names]
             raw = p.key
             key = (lambda st, raw=raw, where=where: tuple(None if i is None else raw(st)[i] for i in where))
+        if worlds_named:  # an open config: a state's projection names its world, so groups are per world
+            key = world_key(s.model, key)
         s.keyfn = key
-        s.nested = nested_builder(names)
+        s.nested = nested_builder(names + ["world"] if worlds_named else names)
         s.fullfn = Projection(s.model, list(s.model.variables)).key
-        s.label_index = {inst.label(): i for i, inst in enumerate(s.model.instances)}
+        s.label_index = label_index(s.model)
         s.keys = [key(st) for st in s.ex.states]
         s.first = {}
         for i, k in enumerate(s.keys):
@@ -157,7 +162,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
     for s in (b, a):
         s.comparable = same_slots
         s.full_first = None
-    return Diff(_build(sides, proj_vars, names, members), sides)
+    return Diff(_build(sides, proj_vars, names + ["world"] if worlds_named else names, members), sides)
 
 
 def _unwrap(v):

@@ -4,6 +4,7 @@ grouped by what the other side does differently."""
 from __future__ import annotations
 
 from ..result import step, trace_to
+from .worlds import instance_of, world_of_key
 
 
 def changes(names, a, b):
@@ -65,7 +66,7 @@ class Replayer:
         if prev.stop is not None:
             return prev
         label = this.model.instances[this.ex.via[i]].label()
-        k2 = other.label_index.get(label)
+        k2 = instance_of(other, label, this.keys[i])
         succ = []
         if k2 is not None:
             try:
@@ -122,10 +123,12 @@ def state_groups(this, other, names, prefix, limit=None):
                 kind, ch = r.stop, ()
             else:
                 kind, ch = "differs", r.div_changes
-        gk = (kind, action, ch)
+        world = world_of_key(this, key)  # an open config: groups are per world
+        gk = (kind, action, ch, world)
         g = groups.get(gk)
         if g is None:
-            g = groups[gk] = {"kind_of_step": kind, "action": action, "changes": ch, "members": [], "_first": idx}
+            g = groups[gk] = {"kind_of_step": kind, "action": action, "changes": ch, "members": [], "_first": idx,
+                              "world": world}
         g["count"] = g.get("count", 0) + 1
         if limit is not None and len(g["members"]) >= limit:
             continue
@@ -145,7 +148,7 @@ def state_groups(this, other, names, prefix, limit=None):
         out.append({"id": f"{prefix}{n}", "kind": "states", "side": this.name, "other": other.name,
                     "action": g["action"], "step": g["kind_of_step"],
                     "changes": [{"slot": s, "other": x, "this": y} for s, x, y in g["changes"]],
-                    "count": g["count"], "members": g["members"],
+                    "count": g["count"], "members": g["members"], **({"world": g["world"]} if g["world"] else {}),
                     "witness": trace_to(model, ex, idx),
                     "witness_first_different_step": m0["first_different_step"],
                     "witness_same_steps_other": m0["same_steps_other"]})
@@ -179,7 +182,7 @@ def transition_groups(this, other, names, prefix, limit=None):
         i, j, k = this.edges[t]
         label = model.instances[k].label()
         # the same step on the other side, from its first state with this projection
-        k2 = other.label_index.get(label)
+        k2 = instance_of(other, label, src)
         if k2 is None:
             other_step = ("absent",)
         else:

@@ -23,7 +23,7 @@ class Side:
         self.ex = None
         self.keys = None  # projected key per state index (in the common slot-name order)
         self.keyfn = None  # state tuple -> projected key
-        self.label_index = None  # instance label -> instance index
+        self.label_index = None  # instance label (with its world's, for an open config) -> instance index
         self.first = None  # key -> first state index with that projection (BFS: shortest)
         self.edges = None  # (action name, src key, dst key) -> (i, j, k), first (shortest) occurrence
         self.verdicts = None  # invariant name -> dict
@@ -51,15 +51,10 @@ class Side:
 
 
 def explore(problem, limits, progress=None):
-    from ..checker.engine import Options, SignalsAsInterrupt, explore
-    c = dict(problem.check)
-    for k, v in (limits or {}).items():
-        if v is not None:
-            c[k] = v
-    problem.check = c
-    opts = Options(max_states=c.get("max_states"), max_depth=c.get("max_depth"), timeout=c.get("timeout"),
-                   max_memory=c.get("max_memory"), keep_graph=True, check_invariants=False, progress=progress)
-    with SignalsAsInterrupt():
+    from ..checker.engine import Interrupts, explore, options_for
+    opts = options_for(problem, **(limits or {}), deadlock=False, continue_all=False, keep_graph=True,
+                       check_invariants=False, progress=progress)
+    with Interrupts():
         return explore(problem.model, opts)
 
 

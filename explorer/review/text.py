@@ -295,6 +295,8 @@ def _format_group(g, data, lay, style, format_trace):
             why = "not enabled there" if g["step"] == "disabled" else f"no such action in the {other} configuration"
             L.append(style.bold(f"  {g['id']}  {n:,} state{plural}; first step that {other}, taking the same steps, "
                                 f"cannot take: {g['action']}") + f" ({why})")
+        if g.get("world"):
+            L.append(f"      in the world {style.cyan(g['world'])}")
         d = g.get("witness_first_different_step")
         L.append(f"      shortest witness {side} ({data[side]['label']}), {len(wit) - 1} step{'s' if len(wit) != 2 else ''}"
                  + (f", step {d} is the first that differs:" if d else ":"))
