@@ -171,6 +171,15 @@ def test_the_generated_code_check_accepts_what_the_compiler_emits():
     assert ns["_inv0"]((1, 0)) is True
 
 
+def test_the_generated_code_check_accepts_a_composed_module_of_worlds():
+    source = GOOD.replace("_inv0", "_inv0_w1") + "def _inv_first(state):\n    if not _inv0_w1(state): return 0\n    return -1\n"
+    ns = {"__builtins__": {"bool": bool}}
+    exec(check_generated(source, "<t>"), ns)
+    assert ns["_inv_first"]((0, 0)) == 0
+    with pytest.raises(GeneratedCodeError):
+        check_generated("def evil_w1(state):\n    return 1\n", "<t>")
+
+
 @pytest.mark.parametrize("source", BAD)
 def test_the_generated_code_check_refuses_anything_else(source):
     with pytest.raises(GeneratedCodeError) as e:

@@ -17,6 +17,7 @@ import re
 from ..errors import SpecError
 from ..model import Instance, Model
 from ..types import TBool, TInt, TSym
+from .guard import check_generated
 from .runtime import RUNTIME
 
 _LOCAL_RE = re.compile(r"^_([a-z])(\d+)$")
@@ -172,7 +173,7 @@ class WorldsModel(Model):
         ns = dict(RUNTIME)
         for i, obj in enumerate(self.runtime):
             ns[f"_K{i}"] = obj
-        exec(compile(self.source_code, f"<spec {self.name}, {len(self.worlds)} worlds>", "exec"), ns)
+        exec(check_generated(self.source_code, f"<spec, {len(self.worlds)} worlds>"), ns)
         self.ns = ns
         self._bind(ns)
 

@@ -22,9 +22,10 @@ NODES = frozenset({
     ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Not, ast.USub, ast.And, ast.Or,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
 })
-FUNCTIONS = re.compile(r"_init|_next|_inv_first|_inv\d+|_probe\d+|_act\d+")
+# the functions of a model, and of a composed model of several worlds (`_next_w3`, `_inv0_w3`)
+FUNCTIONS = re.compile(r"(_init|_next|_inv_first|_inv\d+|_probe\d+|_act\d+)(_w\d+)?")
 NAMES = re.compile(r"state|s|out|_app|_once|_ONCE|_DEFAULT|_K\d+|_[tsblao]\d+"
-                   r"|_chk|_ix|_ixd|_lix|_div|_minmax|min|max|tuple|list|range|len|bool")
+                   r"|_chk|_ix|_ixd|_lix|_div|_minmax|min|max|tuple|list|range|len|bool|" + FUNCTIONS.pattern)
 CALLS = frozenset({"_app", "_chk", "_ix", "_ixd", "_lix", "_div", "_minmax", "min", "max", "tuple",
                    "list", "range", "len", "bool"})
 METHODS = {"copy": re.compile(r"_s\d+"), "append": re.compile(r"out")}
@@ -47,7 +48,7 @@ def _check_node(node):
         a = node.args
         if not FUNCTIONS.fullmatch(node.name) or node.decorator_list or node.returns or a.defaults \
                 or a.kw_defaults or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs \
-                or [x.arg for x in a.args] != ([] if node.name == "_init" else ["state"]) or any(x.annotation for x in a.args):
+                or [x.arg for x in a.args] not in ([], ["state"]) or any(x.annotation for x in a.args):
             _refuse(node, f"a function '{node.name}' of an unexpected shape")
     elif isinstance(node, ast.Name) and not NAMES.fullmatch(node.id):
         _refuse(node, f"the name '{node.id}'")
@@ -60,7 +61,8 @@ def _check_node(node):
             _refuse(node, f"the attribute '.{node.attr}'")
     elif isinstance(node, ast.Call):
         f = node.func
-        if node.keywords or not (isinstance(f, ast.Name) and f.id in CALLS or isinstance(f, ast.Attribute)):
+        called = isinstance(f, ast.Name) and (f.id in CALLS or FUNCTIONS.fullmatch(f.id))
+        if node.keywords or not (called or isinstance(f, ast.Attribute)):
             _refuse(node, "a call of something the compiler never calls")
     elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Del):
         _refuse(node, "a deletion")
