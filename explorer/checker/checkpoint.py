@@ -168,7 +168,7 @@ class Checkpoint:
             self._bad("the checkpoint's 'seconds' is not a time")
         if not isinstance(h.get("cut"), bool):
             self._bad("the checkpoint's 'cut' is not true or false")
-        ninv, nprobe = len(model.invariant_list), len(getattr(model, "probes", None) or [])
+        ninv, nprobe = len(model.invariant_list), len(model.probes)
         v = h.get("violations")
         if not isinstance(v, list) or not all(isinstance(p, list) and len(p) == 2 and all(map(is_int, p))
                                               and 0 <= p[0] < ninv and 0 <= p[1] < h["count"] for p in v):

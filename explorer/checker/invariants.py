@@ -41,7 +41,7 @@ def probe_functions(model, opts):
     """The premise probes of the model's implications (coverage), or none when switched off."""
     if not getattr(opts, "probes", True):
         return []
-    return [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", None) or []]
+    return model.probe_fns()
 
 
 def prober(probe_fns, seen):

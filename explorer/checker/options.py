@@ -44,7 +44,7 @@ class Options:
                 key = "continue"
             if key in c and value is not None:
                 c[key] = value
-        if any(getattr(inv, "reach", False) for inv in problem.model.invariant_list):
+        if problem.model.is_query():
             c["continue"] = True  # a witness query looks for the first state of every target
         problem.check = c
         extra = {k: v for k, v in overrides.items()

@@ -10,7 +10,7 @@ import sys
 import yaml
 
 from ..version import __version__
-from ..errors import EXIT_BAD_INPUT, Pos, SpecError
+from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, LimitError, Pos, SpecError
 
 
 class UsageError(Exception):
@@ -41,6 +41,19 @@ def _set_pairs(values):
     return out
 
 
+def _seconds(text):
+    """--timeout: a positive, finite number of seconds (0 and nan would silently mean no limit)."""
+    import math
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"timeout must be a positive number of seconds, not {text!r} "
+                                         "(leave it out for no time limit)")
+    return v
+
+
 def _patterns(values, flag):
     if not values:
         return None
@@ -64,7 +77,7 @@ def build_parser():
     add_check_args(c)
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N distinct states (exit 3)")
     c.add_argument("--max-depth", type=int, metavar="N", help="do not explore beyond N steps (exit 3 if cut)")
-    c.add_argument("--timeout", type=float, metavar="SECONDS", help="stop after this long (exit 3)")
+    c.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="stop after this long (exit 3)")
     c.add_argument("--max-memory", type=int, metavar="MIB", help="stop when resident memory reaches this (exit 3)")
     c.add_argument("--deadlock", action="store_true", default=None, help="report states with no enabled action")
     c.add_argument("--continue", dest="continue_all", action="store_true", default=None,
@@ -114,7 +127,9 @@ def register(fn):
 
 def load_problem(args):
     from ..api import load
+    limits = {k: getattr(args, k, None) for k in ("timeout", "max_memory")}  # loading runs under them too
     return load(args.config, _set_pairs(args.set), _patterns(args.action, "--action"), _patterns(args.invariant, "--invariant"),
+                check={k: v for k, v in limits.items() if v is not None} or None,
                 reach=getattr(args, "reach", None), expect=getattr(args, "expect", None))
 
 
@@ -239,6 +254,9 @@ def main(argv=None, out=None, err=None) -> int:
     except SpecError as e:
         err.write(f"{e}\n")
         return EXIT_BAD_INPUT
+    except LimitError as e:
+        err.write(f"{e}\n")
+        return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return 3

@@ -122,7 +122,7 @@ def cache_key(model, layout, cc_version, flags, target=""):
     h = hashlib.sha256()
     for part in (VERSION, cc_version, " ".join(flags), target, model.source_code, repr(model.runtime),
                  repr(layout.slots), str(len(model.instances)), str(len(model.invariant_list)),
-                 repr(getattr(model, "probes", None)), _read("prelude.h"), _read("mid.h"), _read("bfs.c"),
+                 repr(model.probes), _read("prelude.h"), _read("mid.h"), _read("bfs.c"),
                  *(_read(f) for f in TRANSLATOR), c_header()):
         h.update(part.encode())
         h.update(b"\0")
