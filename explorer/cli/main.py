@@ -149,7 +149,7 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     def header(o):
         if not args.quiet:
             head = {"version": __version__, "config": problem.config_path, "module": problem.model.name,
-                    "constants": problem.constants, "constants_set": list(getattr(problem, "overridden", []))}
+                    "constants": problem.constants, "constants_set": list(problem.overridden)}
             out.write("\n".join(header_lines(head, style) + [o.describe_limits()]) + "\n")
             out.flush()
     result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend, on_start=header,
