@@ -5,7 +5,6 @@ and a build killed with SIGKILL leaves neither a compiler running nor temp files
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time

@@ -188,3 +188,24 @@ def test_a_violation_from_c_is_replayed_by_the_reference_before_it_is_reported(m
     monkeypatch.setattr(FastExploration, "_get", lying)
     with pytest.raises(fast.ReplayMismatch, match="not a successor"):
         fast.explore(m, engine.Options(), "c")
+
+
+def test_status_codes_and_the_info_record_are_defined_once():
+    import ctypes
+    import re
+    from explorer.checker.fast import status
+    src = build.generate(model(1, 1))
+    enum = dict((name, int(v)) for name, v in re.findall(r"^\s+ST_(\w+) = (\d+),", src, re.M))
+    assert enum == {name: i for i, (name, _) in enumerate(status.STATUSES)}
+    bfs_c = open(os.path.join(os.path.dirname(build.__file__), "bfs.c")).read()
+    assert not re.search(r"ST_\w+\s*=", bfs_c)  # the C file only uses them
+    fields = re.search(r"typedef struct \{\n(.*?)\} mx_info_t;", src, re.S).group(1)
+    assert re.findall(r"int64_t (\w+);", fields) == [n for n, _ in status.Info._fields_]
+    # the library fills every field of the record Python reads
+    lib = build.load(model(1, 1))
+    ex = fast.FastExploration(model(1, 1), lib)
+    ex._ctx = lib.new(1, -1, -1, 0, 0, 1)
+    info = status.Info(*([-7] * len(status.Info._fields_)))
+    lib.info(ex._ctx, ctypes.byref(info))
+    assert all(getattr(info, n) != -7 for n, _ in status.Info._fields_)
+    assert info.status == status.ST_RUNNING and info.n == 0

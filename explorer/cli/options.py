@@ -29,8 +29,21 @@ def add_limits(p, each=""):
     who = each or "the search"
     p.add_argument("--max-states", type=int, metavar="N", help=f"stop {who} after N distinct states (exit 3)")
     p.add_argument("--max-depth", type=int, metavar="N", help="do not explore beyond N steps (exit 3 if cut)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help=f"stop {who} after this long (exit 3)")
+    p.add_argument("--timeout", type=seconds, metavar="SECONDS", help=f"stop {who} after this long (exit 3)")
     p.add_argument("--max-memory", type=int, metavar="MIB", help="stop when resident memory reaches this (exit 3)")
+
+
+def seconds(text):
+    """--timeout: a positive, finite number of seconds (0 and nan would silently mean no limit)."""
+    import math
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"timeout must be a positive number of seconds, not {text!r} "
+                                         "(leave it out for no time limit)")
+    return v
 
 
 def add_color(p, what="the report"):

@@ -123,13 +123,14 @@ def cache_key(model, layout, cc_version, flags, target=""):
     for part in (VERSION, cc_version, " ".join(flags), target, model.source_code, repr(model.runtime),
                  repr(layout.slots), str(len(model.instances)), str(len(model.invariant_list)),
                  repr(model.probes), _read("prelude.h"), _read("mid.h"), _read("bfs.c"),
-                 _read("translate.py"), c_header()):
+                 *(_read(f) for f in TRANSLATOR), c_header()):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:32]
 
 
 KEEP = 256
+TRANSLATOR = ("translate.py", "cexpr.py", "cstmt.py", "tbase.py", "status.py", "symmetry_c.py")
 _prune = cache.prune
 
 

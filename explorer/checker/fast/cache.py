@@ -112,7 +112,9 @@ def verified(d, key):
     """The bytes of the cached library of `key` if its record vouches for them; None when there is
     none or it is damaged (then it is removed, with one line)."""
     so, meta = _paths(d, key)
-    if not os.path.lexists(so) and not os.path.lexists(meta):
+    if not os.path.lexists(so):  # never built, or pruned: a record left alone vouches for nothing
+        if os.path.lexists(meta):
+            os.unlink(meta)
         return None
     why = _check(so, meta, key)
     if isinstance(why, bytes):

@@ -99,7 +99,8 @@ def run(lib, model, opts, resume=None) -> FastExploration:
     lib.set_seen(ctx, bytes(ex.premise_seen) or b"\0")
     if opts.max_memory is not None:
         lib.set_budget(ctx, int(max(opts.max_memory - rss_mib(), 1) * 2**20))
-    status = None if done else _slices(lib, opts, ex, violated, t0, resume)
+    with signals.Interrupts():
+        status = None if done else _slices(lib, opts, ex, violated, t0, resume)
     _collect(lib, model, opts, ex, status, inv_fns, violated, probe_fns)
     ex.seconds = time.perf_counter() - t0 + (resume.seconds if resume is not None else 0.0)
     if opts.checkpoint and ex.stopped is not None:
