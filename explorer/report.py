@@ -62,7 +62,7 @@ def step_title(stp: dict) -> str:
 
 def world_lines(data: dict) -> list:
     """`vma0: private, R, memfd, uffd:minor` for every index the spec names by role."""
-    return [f"{item['name']}: {item['label']}" for items in (data.get("world") or {}).values()
+    return [f"{item['name']}: {item['label']}" for items in (data.get("roles") or {}).values()
             for item in items if item.get("label")]
 
 

@@ -294,12 +294,12 @@ def projection_variables(layout: dict, names=None) -> list:
 
 
 def annotations(model) -> dict:
-    """What the spec says for readers: `world` (each labelled set's indices by name and role) and
+    """What the spec says for readers: `roles` (each labelled set's indices by name and role) and
     `actors` (the lanes of a race diagram, in order). Empty when the spec says nothing."""
     ann = model.annotations
     out = {}
     if ann is not None and ann.world:
-        out["world"] = ann.world
+        out["roles"] = ann.world
     if ann is not None and ann.actors:
         out["actors"] = list(ann.actors)
     return out

@@ -13,6 +13,9 @@ import pytest
 from conftest import ROOT
 
 SHIPPED = sorted(f[:-5] for f in os.listdir(os.path.join(ROOT, "configs")) if f.endswith(".yaml"))
+# an open config (constants left to `choose:`) loads every world it spans: minutes, not seconds;
+# it is listed by name like the others and run by tests/test_worlds.py
+CLOSED = [n for n in SHIPPED if "choose:" not in open(os.path.join(ROOT, "configs", n + ".yaml")).read()]
 
 RUN_ALL = """
 import io, json, sys
@@ -20,7 +23,7 @@ from explorer.cli.main import main
 out = {}
 for name in sys.argv[1:]:
     o, e = io.StringIO(), io.StringIO()
-    code = main(["check", name, "-q", "--no-color"], out=o, err=e)
+    code = main(["check", name, "-q", "--no-color", "--backend", "python"], out=o, err=e)
     out[name] = [code, o.getvalue().strip() or e.getvalue().strip()]
 print(json.dumps(out))
 """
@@ -73,11 +76,11 @@ def test_configs_lists_every_shipped_config(venv):
 
 
 def test_every_shipped_config_runs_by_name_as_in_the_checkout(venv, cli):
-    r = venv(*SHIPPED, script=RUN_ALL)
+    r = venv(*CLOSED, script=RUN_ALL)
     assert r.returncode == 0, r.stderr
     got = json.loads(r.stdout)
-    for name in SHIPPED:
-        want = cli("check", os.path.join(ROOT, "configs", name + ".yaml"), "-q", "--no-color")
+    for name in CLOSED:
+        want = cli("check", os.path.join(ROOT, "configs", name + ".yaml"), "-q", "--no-color", "--backend", "python")
         code, text = got[name]
         assert code == want.code, (name, text)
         assert code in (0, 1, 4), (name, text)  # a verdict, never a missing file
@@ -89,8 +92,8 @@ def test_the_console_script_and_a_user_config_with_the_shipped_spec(venv):
     seed = open(os.path.join(ROOT, "configs", "seed_continue.yaml")).read()
     assert "spec: ../spec/mm.yaml" in seed
     (venv.elsewhere / "mine.yaml").write_text(seed.replace("spec: ../spec/mm.yaml", "spec: mm"))
-    shipped = venv("check", "seed_continue", "-q")
-    mine = venv("check", "mine.yaml", "-q")
+    shipped = venv("check", "seed_continue", "-q", "--backend", "python")
+    mine = venv("check", "mine.yaml", "-q", "--backend", "python")
     assert shipped.returncode == mine.returncode == 0, shipped.stderr + mine.stderr
     assert mine.stdout == shipped.stdout and "reachable states" in mine.stdout
 

@@ -49,8 +49,10 @@ def test_every_shipped_spec_module_is_valid(path):
 @pytest.mark.parametrize("path", CONFIGS, ids=os.path.basename)
 def test_every_shipped_config_is_valid_and_its_result_too(path, cli, tmp_path):
     assert [e.message for e in schema("config").iter_errors(_yaml(path))] == []
+    if "choose:" in open(path).read():
+        pytest.skip("an open config loads every world it spans (minutes); tests/test_worlds.py runs it")
     out = tmp_path / "r.json"
-    r = cli("check", path, "-q", "--json", out)
+    r = cli("check", path, "-q", "--json", out, "--backend", "python")
     assert r.code in (0, 1, 3, 4), r.err
     data = json.loads(out.read_text())
     assert [e.message for e in schema("result").iter_errors(data)] == []

@@ -63,7 +63,7 @@ def test_indices_by_role_actors_and_the_doc_line_in_the_report(cli, spec, tmp_pa
     assert "1  Set(v=m0)" in r.out and "2  Mark(v=m0)" in r.out  # by name, not by number
     assert "  NotBoth: no mapping is ever marked" in r.out
     data = json.loads(out.read_text())
-    assert data["world"]["V"] == [{"index": "0", "name": "m0", "label": "anonymous"},
+    assert data["roles"]["V"] == [{"index": "0", "name": "m0", "label": "anonymous"},
                                   {"index": "1", "name": "m1", "label": "file-backed"}]
     assert data["actors"] == ["writer", "marker"]
     assert [(s["actor"], s["named"], s["params"]) for s in data["trace"][1:]] == \

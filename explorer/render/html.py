@@ -41,7 +41,7 @@ def view_model(view: TraceView) -> dict:
         "invariant": view.invariant,
         "invariant_expr": view.invariant_expr,
         "invariant_doc": view.invariant_doc,
-        "world": view.world,
+        "roles": view.world,
         "module": d.get("module"),
         "spec": d.get("spec"),
         "config": d.get("config"),
@@ -109,7 +109,7 @@ PAGE = """<!DOCTYPE html>
   <h1 id="title">@@TITLE@@</h1>
   <div id="verdict"></div>
   <div id="where" class="muted"></div>
-  <div id="world">@@WORLD@@</div>
+  <div id="roles">@@WORLD@@</div>
   <details id="consts-box"><summary>constants</summary><table id="constants"></table></details>
 </header>
 <div id="layout">
@@ -176,7 +176,7 @@ tr.folded { display: none; }
 #invariant-box { border: 1px solid var(--markb); background: #fff4f4; padding: 6px 10px; display: none; }
 #invariant-box.show { display: block; }
 #invariant-box code { white-space: pre-wrap; }
-#world { font-size: 0.95em; margin: 2px 0; }
+#roles { font-size: 0.95em; margin: 2px 0; }
 #lanes { border-collapse: collapse; margin: 4px 0 8px; }
 #lanes th { background: #dfe8f6; border: 1px solid #5b7db1; padding: 2px 10px; }
 #lanes td { border-left: 1px solid #5b7db1; border-right: 1px solid #5b7db1; padding: 1px 10px;
