@@ -8,7 +8,7 @@ from . import yamlsrc
 from ..errors import Pos, SpecError
 from .budget import Budget
 from .loader import load_model
-from .worlds import load_open, open_names, symmetric_sets
+from .worlds import load_open, open_names, plain, symmetric_sets  # noqa: F401 (plain: used by callers)
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
@@ -26,16 +26,6 @@ class Problem:
         self.check = check  # dict of CHECK_KEYS
         self.doc = doc
         self.overridden = []  # the constants the config or the command line set
-
-
-def plain(v):
-    if isinstance(v, dict):
-        return {str(k): plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [plain(x) for x in v]
-    if isinstance(v, str):
-        return str(v)
-    return v
 
 
 def _check_int(v, pos, what, allow_none=True):

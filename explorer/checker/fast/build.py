@@ -123,7 +123,7 @@ def cache_key(model, layout, cc_version, flags, target=""):
     for part in (VERSION, cc_version, " ".join(flags), target, model.source_code, repr(model.runtime),
                  repr(layout.slots), str(len(model.instances)), str(len(model.invariant_list)),
                  repr(model.probes), _read("prelude.h"), _read("mid.h"), _read("bfs.c"),
-                 _read("translate.py"), c_header()):
+                 _read("translate.py"), _read("symmetry_c.py"), _read("worlds_c.py"), c_header()):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:32]
