@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 
-from . import yamlsrc
+from . import annotations, shipped, yamlsrc
 from ..errors import Pos, SpecError
 from .budget import Budget
 from .loader import load_model
 from .worlds import load_open, open_names, plain, symmetric_sets  # noqa: F401 (plain: used by callers)
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
-CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
+CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect",
+               "question", "answers")
 CHECK_KEYS = ("max_states", "max_depth", "deadlock", "timeout", "max_memory", "continue")
 
 
@@ -26,6 +27,8 @@ class Problem:
         self.check = check  # dict of CHECK_KEYS
         self.doc = doc
         self.overridden = []  # the constants the config or the command line set
+        self.question = ""  # the question the config asks, and what each verdict answers
+        self.answers = {}
 
 
 def _check_int(v, pos, what, allow_none=True):
@@ -71,6 +74,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
         used[name] = plain(consts[name][0]) if name in opened else model_plain_constant(model, name)
     problem = Problem(model, shown, os.path.relpath(spec_path), used, chk, str(cfg.get("doc") or ""))
     problem.overridden = [k for k in used if k in consts]
+    problem.question, problem.answers = annotations.read_question(cfg)
     return problem
 
 
@@ -88,8 +92,11 @@ def _read_config(path, shown):
     if not isinstance(cfg["spec"], str):
         raise SpecError(pos_of(cfg, "spec"), "'spec' is a path")
     spec_path = os.path.join(os.path.dirname(os.path.abspath(path)), str(cfg["spec"]))
+    if not os.path.exists(spec_path):  # or the name of a shipped spec: `spec: mm`
+        spec_path = shipped.spec_path(str(cfg["spec"])) or spec_path
     if not os.path.exists(spec_path):
-        raise SpecError(pos_of(cfg, "spec"), f"spec file '{cfg['spec']}' does not exist (paths are relative to the config)")
+        raise SpecError(pos_of(cfg, "spec"), f"spec file '{cfg['spec']}' does not exist (paths are relative to the "
+                                             f"config; shipped specs by name: {', '.join(shipped.spec_names())})")
     return cfg, spec_path
 
 
