@@ -393,7 +393,7 @@ def test_small_specs_give_the_expected_verdicts(spec):
 
 
 # --- the default is the fast path ---------------------------------------------------------------
-@pytest.mark.parametrize("config", sorted(glob.glob(os.path.join(ROOT, "configs", "*.yaml"))) + ["quickstart"])
+@pytest.mark.parametrize("config", _configs() + ["quickstart"])  # open configs: tests/test_worlds.py
 def test_every_config_and_the_quick_start_run_compiled_by_default(config, capsys):
     overrides = None
     if config == "quickstart":  # README: mm-explorer check configs/seed_continue.yaml --set KERNEL=v5.16

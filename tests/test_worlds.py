@@ -114,6 +114,8 @@ def test_both_backends_agree_on_an_open_config(tmp_path, continue_all):
     for k in ("distinct_states", "transitions", "depth"):
         assert a.stats[k] == b.stats[k]
     assert a.trace == b.trace and a.violations == b.violations and a.world == b.world
+    default = explorer.check(explorer.load(path), continue_all=continue_all)
+    assert default.exploration.backend == "c"  # an open config runs compiled by default
 
 
 BAD = [
@@ -149,3 +151,33 @@ def test_diff_over_worlds_names_the_new_pte_state_per_world(tmp_path):
         assert g["witness"][0]["world"] == g["world"]
     worlds = {g["world"] for g in after}
     assert len(worlds) == len(after)  # one group per world here: the same change everywhere
+
+
+TOY = """\
+module: toy
+constants: {N: 1, M: 1}
+choices: {N: 1..3, M: [1, 2]}
+variables: {x: {type: int, min: 0, max: 3}}
+assume:
+  NotTwo: {expr: N != 2, message: two is refused}
+actions:
+  Inc:
+    guard: x < N
+    effect: |
+      x += 1
+invariants:
+  Small: x < 3
+"""
+
+
+def test_open_worlds_are_language_level(tmp_path):
+    # hand count: world N has the N + 1 states x = 0..N; N = 2 is refused, M only multiplies worlds
+    write(tmp_path, "toy.yaml", TOY)
+    cfg = write(tmp_path, "open.yaml", "spec: toy.yaml\nconstants:\n  N: {choose: all}\n  M: {choose: all}\n")
+    r = explorer.check(explorer.load(cfg), continue_all=True)
+    assert r.worlds == {"explored": 4, "refused": 2, "refused_examples": r.worlds["refused_examples"]}
+    assert r.stats["distinct_states"] == 2 * ((1 + 1) + (3 + 1))
+    assert r.verdict == "violation" and r.invariant == "Small" and r.world == "N=3 M=1"
+    (v,) = r.violations
+    assert v["worlds_breaking"] == 2 and [w["world"] for w in v["worlds"]] == ["N=3 M=1", "N=3 M=2"]
+    assert len(v["trace"]) - 1 == 3

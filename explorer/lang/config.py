@@ -8,7 +8,7 @@ from . import annotations, shipped, yamlsrc
 from ..errors import Pos, SpecError
 from .budget import Budget
 from .loader import load_model
-from .worlds import load_open, open_names, symmetric_sets
+from .worlds import load_open, open_names, plain, symmetric_sets  # noqa: F401 (plain: used by callers)
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect",
@@ -29,16 +29,6 @@ class Problem:
         self.overridden = []  # the constants the config or the command line set
         self.question = ""  # the question the config asks, and what each verdict answers
         self.answers = {}
-
-
-def plain(v):
-    if isinstance(v, dict):
-        return {str(k): plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [plain(x) for x in v]
-    if isinstance(v, str):
-        return str(v)
-    return v
 
 
 def _check_int(v, pos, what, allow_none=True):
@@ -70,7 +60,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
         raise SpecError(None, "--expect goes with a reach target (--reach EXPR or 'reach:' in the config)")
     budget = Budget(chk.get("timeout"), chk.get("max_memory"))
     opened = open_names(consts)
-    if opened:
+    if opened:  # an open config: one model per world, composed (lang/worlds.py, lang/compose.py)
         model = load_open(spec_path, consts, lambda ov: load_model(spec_path, ov, act, inv, allow, cpos or cfg.pos, reach_list,
                                                                    budget), cpos or cfg.pos)
     else:

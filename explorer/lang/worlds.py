@@ -81,6 +81,7 @@ def _same(a, b) -> bool:
 
 
 def plain(v):
+    """A YAML value (LDict, LList, LStr) as plain dicts, lists and strings."""
     if isinstance(v, dict):
         return {str(k): plain(x) for k, x in v.items()}
     if isinstance(v, list):

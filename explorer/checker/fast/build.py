@@ -130,7 +130,7 @@ def cache_key(model, layout, cc_version, flags, target=""):
 
 
 KEEP = 256
-TRANSLATOR = ("translate.py", "cexpr.py", "cstmt.py", "tbase.py", "status.py", "symmetry_c.py")
+TRANSLATOR = ("translate.py", "cexpr.py", "cstmt.py", "tbase.py", "status.py", "symmetry_c.py", "worlds_c.py")
 _prune = cache.prune
 
 

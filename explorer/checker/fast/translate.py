@@ -21,6 +21,7 @@ from .cexpr import ExprTranslator
 from .cstmt import StmtTranslator
 from .symmetry_c import symmetry_code
 from .tbase import _K_RE, INT64_MAX, INT64_MIN, SetVal, Unsupported, _c, _int_const
+from .worlds_c import world_dispatch
 
 __all__ = ["Layout", "Translator", "Unsupported"]
 
@@ -175,7 +176,7 @@ class Translator(ExprTranslator, StmtTranslator):
                 or ast.dump(body[1]) != ast.dump(ast.parse("_app = out.append").body[0]) \
                 or ast.dump(body[-1]) != ast.dump(ast.parse("return out").body[0]):
             raise Unsupported("successor function shape")
-        parts = _dispatch(body[2:-1])
+        parts = world_dispatch(body[2:-1])
         if parts is None:
             return self._next_c("mx_next", body[2:-1])
         # an open config: one function per world, chosen by the world slot (compiles in linear time)
@@ -314,25 +315,6 @@ class Translator(ExprTranslator, StmtTranslator):
         parts += list(self.helpers.values())
         parts += [nxt, inv, bfs]
         return "\n\n".join(parts) + "\n"
-
-
-def _dispatch(body):
-    """(slot, [(value, block)]) when the successor body is only `if state[SLOT] == VALUE:` blocks
-    on one slot with distinct values (the world dispatch of an open config), else None."""
-    slot, blocks = None, []
-    for st in body:
-        if not (isinstance(st, ast.If) and not st.orelse and isinstance(st.test, ast.Compare)
-                and len(st.test.ops) == 1 and isinstance(st.test.ops[0], ast.Eq)):
-            return None
-        left, right = st.test.left, st.test.comparators[0]
-        if not (isinstance(left, ast.Subscript) and isinstance(left.value, ast.Name) and left.value.id == "state"):
-            return None
-        k, v = _int_const(left.slice), _int_const(right)
-        if k is None or v is None or (slot is not None and k != slot) or any(v == w for w, _ in blocks):
-            return None
-        slot = k
-        blocks.append((v, st.body))
-    return (slot, blocks) if len(blocks) > 1 else None
 
 
 class Fn:
