@@ -119,6 +119,7 @@ class Model:
         self.source_code = ""
         self.ns = None
         self.init_specs = []  # (sn, stmts)
+        self.observations = []  # lang.observations.Observation: what a process can see of a state
 
     # --- helpers used by the compiler -----------------------------------------------------------
     def symbol_id(self, name: str) -> int:

@@ -18,6 +18,7 @@ import re
 from . import yamlsrc
 from ..model import Action, Instance, Invariant, Model, VarInfo
 from .compiler import BUILTINS, Compiler, Emitter, Frame, K, Scope, domain_set
+from .observations import load_observations
 from .runtime import RUNTIME
 from ..errors import EvalError, Pos, SpecError, did_you_mean
 from .syntax import Snippet
@@ -25,7 +26,7 @@ from ..types import BOOL, ANY, SetInfo, TAny, TBool, TInt, TList, TMap, TRec, TS
 from .yamlsrc import LDict, LList, LStr, key_pos, pos_of
 
 MODULE_KEYS = ("module", "doc", "include", "constants", "sets", "types", "variables", "init",
-               "definitions", "procedures", "actions", "invariants", "assume")
+               "definitions", "procedures", "actions", "invariants", "assume", "observations")
 ACTION_KEYS = ("params", "guard", "effect", "source", "doc", "when", "group")
 VARIABLE_KEYS = ("type", "over", "init", "min", "max", "doc", "ghost", "group")
 _HEAD_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*)\)\s*)?$")
@@ -170,6 +171,7 @@ class Loader:
                 sn = Snippet(doc["init"], pos_of(doc, "init"), "init block")
                 m.init_specs.append((sn, sn.parse_stmts()))
         self.generate()
+        load_observations(self, self.merged("observations"))
         return m
 
     def merged(self, key):
