@@ -249,6 +249,8 @@ def _load_extensions():
     if not _EXTRA_COMMANDS:
         render_cmds.register_all()
         register(diff_cmd.add_diff_command)
+        from . import conform_cmd
+        register(conform_cmd.add_commands)
 
 
 if __name__ == "__main__":

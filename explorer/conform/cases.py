@@ -9,6 +9,7 @@ world. The model decides every prediction; nothing here computes one.
 from __future__ import annotations
 
 import json
+import os
 import random
 
 from .. import api
@@ -54,10 +55,16 @@ def _const(value, what):
     return (yamlsrc.load_text(json.dumps(value), f"<{what}>"), Pos(f"<{what}>", 1, 1))
 
 
-def load_world(spec, world, actions=None):
-    """The model of `spec` for the world constants (a dict of plain values)."""
-    over = {k: _const(v, f"world {k}") for k, v in world.items()}
-    return api.load(spec, overrides=over, actions=actions).model
+_MODELS = {}
+
+
+def load_world(spec, world):
+    """The model of `spec` for the world constants (a dict of plain values), loaded once."""
+    key = (os.path.abspath(spec), json.dumps(world, sort_keys=True))
+    if key not in _MODELS:
+        over = {k: _const(v, f"world {k}") for k, v in world.items()}
+        _MODELS[key] = api.load(spec, overrides=over).model
+    return _MODELS[key]
 
 
 def observe(model, state):
