@@ -114,7 +114,8 @@ def random_walk(name, spec, world, rng: random.Random, length):
     for _ in range(length):
         by_inst = {}
         for i, s in model.successors(state):
-            by_inst.setdefault(i, []).append(s)
+            if s not in by_inst.setdefault(i, []):  # two branches may reach the same state
+                by_inst[i].append(s)
         # an instance with several successors is a choice the kernel makes, not the program
         succ = [(i, ss[0]) for i, ss in by_inst.items()
                 if len(ss) == 1 and model.instances[i].name in DETERMINISTIC]
