@@ -139,11 +139,17 @@ def boot(kernel: Kernel, binary: str, timeout: float) -> str:
         return text + ("\n# host: boot timed out\n" if timed_out else "")
 
 
+def _dynamic(path) -> bool:
+    """An ELF with a program interpreter needs a libc the initramfs does not have."""
+    with open(path, "rb") as f:
+        return b"/lib64/ld-linux" in f.read(4096)
+
+
 def tools_missing() -> list:
     need = {"qemu-system-x86_64": "qemu-system-x86", "gcc": "gcc", "zstd": "zstd"}
     out = [pkg for exe, pkg in need.items() if shutil.which(exe) is None]
     if not os.path.exists(QBOOT):
         out.append("qemu-system-data")
-    if not os.path.exists(BUSYBOX):
+    if not os.path.exists(BUSYBOX) or _dynamic(BUSYBOX):
         out.append("busybox-static")
     return out
