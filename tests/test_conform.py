@@ -166,3 +166,24 @@ def test_the_v5_16_gup_continue_race_does_not_reproduce_on_fixed_kernels(tmp_pat
     (case,) = [batch.case_from_result("gup", data, os.path.join(ROOT, "configs", "gup_shmem_minor.yaml"))]
     rep, _ = run.conform(kernel, label, [case], race_seconds=3)
     assert rep["races"] and rep["races"][0]["hit"] is False and rep["races"][0]["attempts"] > 100
+
+
+def test_the_soft_dirty_finding_of_debian_6_1_reproduces_there_and_not_on_6_12(tmp_path, cli):
+    # The model predicts for debian-6.1.y (v6.0 plus the backported 51d3d5eb74ff, without
+    # 931298e103c2): after clear_refs, UFFDIO_WRITEPROTECT's unprotect makes the shared shmem pte
+    # writable from vm_get_page_prot(vm_flags), so the next store leaves pagemap's soft-dirty bit
+    # clear. The real 6.1 kernel must show every predicted observation; 6.12 (which has
+    # 931298e103c2) must show the soft-dirty bit set after the store.
+    k61, k612 = _kernel("debian-6.1.y"), _kernel("debian-6.12.y")
+    data, path = _result(tmp_path, "uffd_wp_mprotect_shmem.yaml", "debian-6.1.y")
+    assert (data["verdict"], data["invariant"]) == ("violation", "SoftDirtyRecorded")
+    r = cli("reproduce", path, "-o", tmp_path / "case.c")
+    assert r.code == 0, r.err
+    subprocess.run(["gcc", "-static", "-O1", "-o", tmp_path / "case", tmp_path / "case.c", "-lpthread"], check=True)
+    case = batch.case_from_result("sd", data, os.path.join(ROOT, "configs", "uffd_wp_mprotect_shmem.yaml"))
+    rep, _ = run.conform(k61, "debian-6.1.y", [case])
+    assert rep["agree"] == 1 and rep["disagreements"] == []
+    rep, _ = run.conform(k612, "debian-6.1.y", [case])
+    (d,) = rep["disagreements"]
+    assert [(x["step"], x["observation"], x["predicted"], x["observed"]) for x in d["differences"]] \
+        == [(4, "pagemap_soft_dirty(v=0, p=0)", 0, 1)]
