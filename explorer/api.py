@@ -26,7 +26,7 @@ def check(problem, **options):
         if key in c and value is not None:
             c[key] = value
     problem.check = c
-    if any(getattr(inv, "reach", False) for inv in problem.model.invariant_list):
+    if problem.model.is_query():
         c["continue"] = True  # a witness query looks for the first state of every target
     opts = Options(max_states=c.get("max_states"), max_depth=c.get("max_depth"), deadlock=c.get("deadlock", False),
                    continue_all=c.get("continue", False), timeout=c.get("timeout"), max_memory=c.get("max_memory"),

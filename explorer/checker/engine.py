@@ -112,7 +112,7 @@ def explore(model, opts: Options, resume=None) -> Exploration:
 
     check_state = invariant_checker(model, opts, ex, violated, inv_fns)
 
-    probe_fns = [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", [])] if opts.probes else []
+    probe_fns = model.probe_fns() if opts.probes else []
     ex.premise_seen = [False] * len(probe_fns)
     pending = list(range(len(probe_fns)))
 

@@ -10,7 +10,7 @@ import sys
 import yaml
 
 from ..version import __version__
-from ..errors import EXIT_BAD_INPUT, Pos, SpecError
+from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, LimitError, Pos, SpecError
 
 
 class UsageError(Exception):
@@ -113,7 +113,9 @@ def register(fn):
 
 def load_problem(args):
     from ..api import load
+    limits = {k: getattr(args, k, None) for k in ("timeout", "max_memory")}  # loading runs under them too
     return load(args.config, _set_pairs(args.set), _patterns(args.action, "--action"), _patterns(args.invariant, "--invariant"),
+                check={k: v for k, v in limits.items() if v is not None} or None,
                 reach=getattr(args, "reach", None), expect=getattr(args, "expect", None))
 
 
@@ -230,6 +232,9 @@ def main(argv=None, out=None, err=None) -> int:
     except SpecError as e:
         err.write(f"{e}\n")
         return EXIT_BAD_INPUT
+    except LimitError as e:
+        err.write(f"{e}\n")
+        return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return 3

@@ -12,8 +12,9 @@ import itertools
 
 from ..errors import SpecError
 from .compiler import K, Scope
+from .guard import check_generated
 from .syntax import Snippet
-from .yamlsrc import LDict, key_pos, pos_of
+from .yamlsrc import LDict, check_keys, key_pos, pos_of
 
 OBSERVATION_KEYS = ("params", "expr", "doc")
 
@@ -50,9 +51,7 @@ def load_observations(loader, sec):
     for name, (key, val, kpos, cont) in sec.items():
         if not isinstance(val, LDict) or "expr" not in val:
             raise SpecError(kpos, f"observation {name} is a mapping with params, expr and doc")
-        for k in val:
-            if k not in OBSERVATION_KEYS:
-                raise SpecError(key_pos(val, k), f"unknown key '{k}' in observation {name}; allowed: {', '.join(OBSERVATION_KEYS)}")
+        check_keys(val, OBSERVATION_KEYS, f"observation {name}")
         params = _params(loader, name, val)
         sn = Snippet(val["expr"], pos_of(val, "expr"), f"observation {name}")
         tree = sn.parse_expr()
@@ -69,5 +68,5 @@ def load_observations(loader, sec):
     ns = m.ns
     for i, obj in enumerate(m.runtime):
         ns.setdefault(f"_K{i}", obj)
-    exec(compile("\n".join(lines) + "\n", f"<observations {m.name}>", "exec"), ns)
+    exec(check_generated("\n".join(lines) + "\n", "<observations>"), ns)
     m.observations = [Observation(n, a, t, ns[f"_obs{i}"], d) for i, (n, a, t, d) in enumerate(made)]

@@ -193,7 +193,7 @@ def run(lib, model, opts) -> FastExploration:
     ex._ctx = ctx
     inv_fns = [model.invariant_fn(i) for i in range(n_inv)]
     violated = set()
-    probe_fns = [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", None) or []]
+    probe_fns = model.probe_fns()
     if len(probe_fns) != lib.nprobe:
         raise Fallback("the library does not match the model's premise probes")
     ex.premise_seen = [False] * len(probe_fns)

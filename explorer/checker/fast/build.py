@@ -97,7 +97,7 @@ class Lib:
 def cache_key(model, layout, cc_version, flags):
     h = hashlib.sha256()
     for part in (VERSION, cc_version, " ".join(flags), model.source_code, repr(model.runtime), repr(layout.slots),
-                 str(len(model.instances)), str(len(model.invariant_list)), repr(getattr(model, "probes", None)),
+                 str(len(model.instances)), str(len(model.invariant_list)), repr(model.probes),
                  _read("prelude.h"), _read("mid.h"), _read("bfs.c"), _read("translate.py")):
         h.update(part.encode())
         h.update(b"\0")
