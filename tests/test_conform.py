@@ -187,3 +187,17 @@ def test_the_soft_dirty_finding_of_debian_6_1_reproduces_there_and_not_on_6_12(t
     (d,) = rep["disagreements"]
     assert [(x["step"], x["observation"], x["predicted"], x["observed"]) for x in d["differences"]] \
         == [(4, "pagemap_soft_dirty(v=0, p=0)", 0, 1)]
+
+
+def test_bad_input_to_reproduce_and_conform_is_one_message_and_exit_2(tmp_path, cli):
+    r = cli("reproduce", tmp_path / "missing.json", "-o", tmp_path / "c.c")
+    assert r.code == 2 and "missing.json" in r.err and "Traceback" not in r.err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"verdict": "ok"}')
+    r = cli("reproduce", bad, "-o", tmp_path / "c.c")
+    assert r.code == 2 and "not a result" in r.err
+    r = cli("conform", "--cases", "-1")
+    assert r.code == 2 and "--cases" in r.err
+    if not vm.tools_missing():
+        r = cli("conform", "--kernel", "no-such-kernel", "--cases", "0")
+        assert r.code == 2 and "no-such-kernel" in r.err
