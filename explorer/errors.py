@@ -38,8 +38,13 @@ class SpecError(Exception):
 
     def __str__(self) -> str:
         if self.pos is None:
-            return f"error: {self.message}"
-        return f"{self.pos}: error: {self.message}"
+            return one_line(f"error: {self.message}")
+        return one_line(f"{self.pos}: error: {self.message}")
+
+
+def one_line(text: str) -> str:
+    """Text as one printable line: a line break or control character from the input is escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class LimitError(Exception):

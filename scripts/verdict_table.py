@@ -29,7 +29,8 @@ TRACES_BEGIN, TRACES_END = "<!-- counterexamples:begin -->", "<!-- counterexampl
 SHORT = {
     "PrivateStaysPrivate": "S1", "FileWritesAuthorized": "S2", "NoLostWrite": "S3",
     "UffdWpHonoured": "S4", "SoftDirtyRecorded": "S5", "WriteNotifyHonoured": "S6",
-    "ZeroPageNeverWritten": "S7", "CowExclusive": "S8", "WritableImpliesVmWrite": "VW",
+    "ZeroPageNeverWritten": "S7", "CowExclusive": "S8", "CowIsolated": "S9", "PinCoherent": "S10",
+    "WritableImpliesVmWrite": "VW",
 }
 
 

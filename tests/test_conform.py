@@ -169,7 +169,7 @@ def test_the_v5_16_gup_continue_race_does_not_reproduce_on_fixed_kernels(tmp_pat
 
 
 def test_the_soft_dirty_finding_of_debian_6_1_reproduces_there_and_not_on_6_12(tmp_path, cli):
-    # The model predicts for debian-6.1.y (v6.0 plus the backported 51d3d5eb74ff, without
+    # The model predicts for debian-6.1.y (mainline 6.1 plus the backported 51d3d5eb74ff, without
     # 931298e103c2): after clear_refs, UFFDIO_WRITEPROTECT's unprotect makes the shared shmem pte
     # writable from vm_get_page_prot(vm_flags), so the next store leaves pagemap's soft-dirty bit
     # clear. The real 6.1 kernel must show every predicted observation; 6.12 (which has

@@ -35,11 +35,11 @@ linux (6.1.199-1) bookworm-security; urgency=high
 """
 
 COMMITS = {
-    "aaaa": {"title": "mm/userfaultfd: enable writenotify while userfaultfd-wp is enabled for a VMA"},
-    "bbbb": {"title": "mm/gup: make the example fix"},
-    "cccc": {"title": "mm/mprotect: a title that is only a prefix of a longer"},
-    "dddd": {"title": "io_uring: something unrelated"},
-    "eeee": {"title": "a commit the base label has"},
+    "aaaa": {"title": "mm/userfaultfd: enable writenotify while userfaultfd-wp is enabled for a VMA", "release": "v6.2"},
+    "bbbb": {"title": "mm/gup: make the example fix", "release": "v6.5"},
+    "cccc": {"title": "mm/mprotect: a title that is only a prefix of a longer", "release": "v6.5"},
+    "dddd": {"title": "io_uring: something unrelated", "release": "v6.9"},
+    "eeee": {"title": "a commit the base label has", "release": "v9.9"},
 }
 
 
@@ -65,12 +65,29 @@ def _spec_kernels():
     return c["COMMITS"], c["KERNELS"]
 
 
-@pytest.mark.parametrize("label,base", [("debian-6.1.y", "v6.0"), ("debian-6.12.y", "v6.12")])
-def test_debian_labels_are_their_changelogs_derivation(label, base):
+def test_mainline_is_every_commit_released_by_then():
+    commits = {"a": {"release": "v6.0", "title": "x"}, "b": {"release": "v6.1", "title": "y"},
+               "c": {"release": "v6.12", "title": "z"}, "d": {"release": "v6.2", "title": "w"}}
+    assert labels.mainline(commits, "6.1.192") == {"a", "b"}
+    assert labels.mainline(commits, "6.12.117") == {"a", "b", "c", "d"}
+    # the excerpt says 6.1.200: mainline 6.1 plus its backports
+    assert labels.derive(EXCERPT, dict(COMMITS, f={"release": "v6.1", "title": "t"}, g={"release": "v6.2", "title": "u"})) \
+        == ["aaaa", "dddd", "f"]
+
+
+def test_every_mainline_label_is_its_release_cutoff():
+    commits, table = _spec_kernels()
+    for label in ("v5.16", "v6.0", "v6.3", "v6.12"):
+        if label in table:
+            assert labels.mainline(commits, label[1:]) == set(table[label]), label
+
+
+@pytest.mark.parametrize("label", ["debian-6.1.y", "debian-6.12.y"])
+def test_debian_labels_are_their_changelogs_derivation(label):
     path = os.path.join(vm.CACHE, vm.DEBIAN[label])
     kernels = vm.cached_kernels()
     k = next((k for k in kernels if k.root == path), None)
     if k is None or k.changelog is None:
         pytest.skip(f"{vm.DEBIAN[label]} is not in the kernel cache (.ci/run fetches it)")
     commits, table = _spec_kernels()
-    assert labels.derive(labels.read_changelog(k.changelog), commits, table[base]) == table[label]
+    assert labels.derive(labels.read_changelog(k.changelog), commits) == table[label]

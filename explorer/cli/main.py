@@ -72,7 +72,8 @@ def build_parser():
     c.add_argument("--checkpoint", metavar="FILE", help="save the search to FILE every --checkpoint-every seconds and when stopped")
     c.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS", help="how often to checkpoint (default 60)")
     c.add_argument("--resume", metavar="FILE", help="continue a search from a checkpoint")
-    c.add_argument("--backend", default="python", help="exploration backend: python (reference) or one that explorer.fast provides")
+    c.add_argument("--backend", default="auto", choices=("auto", "c", "python"),
+                   help="auto (default): compiled C where a C compiler is found, else python, the reference backend")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON (docs/results.md)")
     c.add_argument("--graph", metavar="FILE", help="write the state graph (.graphml or .dot)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress, only the verdict line")
@@ -121,7 +122,7 @@ def load_problem(args):
 
 def cmd_check(args, out=sys.stdout, err=sys.stderr):
     from ..api import check
-    from ..report import Style, format_result, progress_printer, use_color
+    from ..report import Style, format_result, header_lines, progress_printer, use_color
     problem = load_problem(args)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
@@ -130,7 +131,15 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
     prog = progress_printer(err) if show_progress else None
-    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
+    style = Style(use_color(out, args.color))
+
+    def header(o):
+        if not args.quiet:
+            head = {"version": __version__, "config": problem.config_path, "module": problem.model.name,
+                    "constants": problem.constants, "constants_set": list(problem.overridden)}
+            out.write("\n".join(header_lines(head, style) + [o.describe_limits()]) + "\n")
+            out.flush()
+    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend, on_start=header,
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume, **opts)
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
@@ -145,7 +154,7 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
     else:
-        out.write(format_result(data, Style(use_color(out, args.color)), verbose=bool(args.coverage)))
+        out.write(format_result(data, style, verbose=bool(args.coverage), header=False))
     if isinstance(args.coverage, str):
         write_atomic(args.coverage, json.dumps(data["coverage"], indent=2) + "\n")
     return result.exit_code

@@ -32,7 +32,7 @@ def result_traces(data: dict):
 
 
 def case_from_result(name, data, path, kind="trace", trace=None):
-    world = {k: data["constants"][k] for k in WORLD_KEYS}
+    world = {k: data["constants"][k] for k in WORLD_KEYS if k in data["constants"]}
     return from_trace(name, f"{os.path.basename(path)} {kind}", path, world, trace or data["trace"])
 
 

@@ -20,7 +20,8 @@ from ..lang import yamlsrc
 DETERMINISTIC = ("user_read", "user_write", "madvise_dontneed", "mprotect", "clear_refs_soft_dirty",
                  "file_write", "uffdio_writeprotect", "uffdio_continue", "uffdio_copy", "uffdio_zeropage")
 RACE = ("gup_start", "gup_follow", "gup_fault", "gup_abandon")
-WORLD_KEYS = ("KERNEL", "PAGES", "FILE", "VMAS", "START", "GUP_THREADS")
+WORLD_KEYS = ("KERNEL", "PAGES", "FILE", "VMAS", "START", "GUP_THREADS", "FORK", "UFFD_FEATURES")
+UFFD_FEATURES_SET_UP = ("wp_unpopulated",)  # UFFDIO_API features a program asks for
 
 
 class Case:
@@ -39,6 +40,11 @@ class Case:
         """Why a program cannot perform this case on a kernel here, or None."""
         if self.world["FILE"]["kind"] != "shmem":
             return "needs a disk filesystem with page_mkwrite (FILE.kind fs)"
+        if self.world.get("FORK"):
+            return "needs a forked child process (FORK)"
+        extra = [f for f in self.world.get("UFFD_FEATURES") or [] if f not in UFFD_FEATURES_SET_UP]
+        if extra:
+            return "needs UFFDIO_API features " + ", ".join(extra)
         for a, _, _ in self.steps:
             if a not in DETERMINISTIC + RACE:
                 return f"step {a} has no deterministic user-space trigger here"

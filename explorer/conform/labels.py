@@ -57,10 +57,22 @@ def backported(text: str, commits: dict) -> set:
     return {k for k, c in commits.items() if c["title"] in seen}
 
 
-def derive(text: str, commits: dict, base_commits: list) -> list:
-    """The label's commit list: the base label's commits, then the backported ones, in the
-    order of `commits` (the order of spec/kernels.yaml)."""
-    want = set(base_commits) | backported(text, commits)
+def _release(v: str) -> tuple:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:2])
+
+
+def mainline(commits: dict, version: str) -> set:
+    """The modeled commits of mainline release `version` (e.g. '6.1.192' -> every commit whose
+    first release is v6.1 or older)."""
+    top = _release(version)
+    return {k for k, c in commits.items() if _release(c["release"]) <= top}
+
+
+def derive(text: str, commits: dict, base_commits=None) -> list:
+    """The label's commit list: mainline's for the changelog's upstream version (or the given
+    base commits), plus the backported ones, in the order of `commits` (spec/kernels.yaml's)."""
+    base = mainline(commits, upstream_version(text)) if base_commits is None else set(base_commits)
+    want = base | backported(text, commits)
     return [k for k in commits if k in want]
 
 

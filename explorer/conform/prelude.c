@@ -27,6 +27,9 @@
 #ifndef UFFD_FEATURE_WP_HUGETLBFS_SHMEM
 #define UFFD_FEATURE_WP_HUGETLBFS_SHMEM (1 << 12)
 #endif
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
 #ifndef UFFDIO_REGISTER_MODE_MINOR
 #define UFFDIO_REGISTER_MODE_MINOR ((__u64)1 << 2)
 #endif
@@ -148,7 +151,7 @@ static void world_vma(int v, int anon, int shared, int prot)
 	nv = v + 1 > nv ? v + 1 : nv;
 }
 
-static void world_uffd(void)
+static void world_uffd(int wp_unpopulated)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	int probe = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
@@ -157,7 +160,8 @@ static void world_uffd(void)
 	close(probe);
 	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	api.api = UFFD_API;
-	api.features &= UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_MISSING_SHMEM;
+	api.features &= UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_MISSING_SHMEM |
+			(wp_unpopulated ? UFFD_FEATURE_WP_UNPOPULATED : 0);
 	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
 		die_setup("UFFDIO_API");
 	pthread_t t;

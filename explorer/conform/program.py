@@ -67,7 +67,7 @@ def world_c(world, initial) -> list[str]:
     for v, vma in enumerate(vmas):
         lines.append(f"world_vma({v}, {int(vma['backing'] == 'anon')}, {int(bool(vma['shared']))}, {PROT[vma['prot']]});")
     if any(vma["uffd"] for vma in vmas):
-        lines.append("world_uffd();")
+        lines.append(f"world_uffd({int('wp_unpopulated' in (world.get('UFFD_FEATURES') or []))});")
         for v, vma in enumerate(vmas):
             if vma["uffd"]:
                 modes = [int(m in vma["uffd"]) for m in ("missing", "wp", "minor")]

@@ -192,15 +192,10 @@ class Side:
 
 
 def _explore(problem, limits, progress=None):
-    from ..checker.engine import Options, SignalsAsInterrupt, explore
-    c = dict(problem.check)
-    for k, v in (limits or {}).items():
-        if v is not None:
-            c[k] = v
-    problem.check = c
-    opts = Options(max_states=c.get("max_states"), max_depth=c.get("max_depth"), timeout=c.get("timeout"),
-                   max_memory=c.get("max_memory"), keep_graph=True, check_invariants=False, progress=progress)
-    with SignalsAsInterrupt():
+    from ..checker.engine import Interrupts, explore, options_for
+    opts = options_for(problem, **(limits or {}), deadlock=False, continue_all=False, keep_graph=True,
+                       check_invariants=False, progress=progress)
+    with Interrupts():
         return explore(problem.model, opts)
 
 
