@@ -124,6 +124,10 @@ class Model:
         self.source_code = ""
         self.ns = None  # the generated module's globals (its functions are read through the methods below)
         self.init_specs = []  # (sn, stmts)
+        self.symmetric = []  # names of the interchangeable sets the spec declares
+        self.symmetry = None  # the reduction in use (checker/symmetry.py), once a check applies it
+        self.worlds = None  # an open config: the worlds composed into this model (lang/compose.py)
+        self.annotations = None  # lang.annotations.Annotations: index labels, actors, refusals
         self.invariant_list = []  # the invariants in the order of their compiled functions _inv0, _inv1, ...
         self.probes = []  # (invariant name, premise text, j): premise j of an implies(a, b), function _probe{j}
         self.instance_lines = []  # per instance, the lines of its part of _next

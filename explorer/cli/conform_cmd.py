@@ -8,7 +8,14 @@ import sys
 
 from ..errors import SpecError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _root():
+    from ..lang.shipped import data_root
+    root = data_root()
+    if root is None:
+        raise SpecError(None, "the shipped spec/ and configs/ are not installed with this copy of mm-explorer")
+    return root
 
 
 def add_commands(sub):
@@ -70,7 +77,7 @@ def cmd_reproduce(args, out=sys.stdout, err=sys.stderr):
         raise SpecError(None, f"{args.result}: not a result JSON ({e})")
     if not isinstance(data, dict) or "constants" not in data or "config" not in data:
         raise SpecError(None, f"{args.result}: not a result of mm-explorer check --json")
-    config = data["config"] if os.path.exists(data["config"]) else os.path.join(ROOT, data["config"])
+    config = data["config"] if os.path.exists(data["config"]) else os.path.join(_root(), data["config"])
     traces = batch.result_traces(data)
     if not traces:
         raise SpecError(None, f"{args.result}: the result has no trace to reproduce (verdict {data.get('verdict')})")
@@ -96,10 +103,11 @@ def cmd_conform(args, out=sys.stdout, err=sys.stderr):
     if args.cases < 0:
         raise SpecError(None, "--cases must not be negative")
     _check_tools()
-    spec = os.path.join(ROOT, "spec", "mm.yaml")
+    root = _root()
+    spec = os.path.join(root, "spec", "mm.yaml")
     reports, all_agree = {}, True
     for label, kernel in _kernels(args.kernel, args.label):
-        cases = [] if args.no_configs else batch.config_cases(os.path.join(ROOT, "configs"), label)
+        cases = [] if args.no_configs else batch.config_cases(os.path.join(root, "configs"), label)
         cases += batch.walk_cases(spec, label, args.cases, args.seed)
         log = os.path.join(args.log, f"{label}.log") if args.log else None
         if args.log:
@@ -113,6 +121,6 @@ def cmd_conform(args, out=sys.stdout, err=sys.stderr):
             out.write(f"  skipped {len(skipped)} case(s) a program cannot perform here: "
                       + "; ".join(sorted({why for _, why in skipped})) + "\n")
     if args.json:
-        from .main import write_atomic
-        write_atomic(args.json, json.dumps(reports, indent=1) + "\n")
+        from ..render.output import write_text
+        write_text(args.json, json.dumps(reports, indent=1) + "\n")
     return 0 if all_agree else 1

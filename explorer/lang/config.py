@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 
-from . import yamlsrc
+from . import annotations, shipped, yamlsrc
 from ..errors import Pos, SpecError
 from .budget import Budget
 from .loader import load_model
+from .worlds import load_open, open_names, symmetric_sets
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
-CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
+CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect",
+               "question", "answers")
 CHECK_KEYS = ("max_states", "max_depth", "deadlock", "timeout", "max_memory", "continue")
 
 
@@ -25,6 +27,8 @@ class Problem:
         self.check = check  # dict of CHECK_KEYS
         self.doc = doc
         self.overridden = []  # the constants the config or the command line set
+        self.question = ""  # the question the config asks, and what each verdict answers
+        self.answers = {}
 
 
 def plain(v):
@@ -65,12 +69,22 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
     if expect is not None and reach_list is None:
         raise SpecError(None, "--expect goes with a reach target (--reach EXPR or 'reach:' in the config)")
     budget = Budget(chk.get("timeout"), chk.get("max_memory"))
-    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list, budget)
+    opened = open_names(consts)
+    if opened:
+        model = load_open(spec_path, consts, lambda ov: load_model(spec_path, ov, act, inv, allow, cpos or cfg.pos, reach_list,
+                                                                   budget), cpos or cfg.pos)
+    else:
+        model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list, budget)
+    model.symmetric = symmetric_sets(spec_path, model)
+    if model.symmetric and model.worlds is not None:
+        raise SpecError(cpos or cfg.pos, "symmetry and open worlds do not combine yet; close the open constants or "
+                                         "check without the spec's 'symmetric:'")
     used = {}
     for name in model.constants:
-        used[name] = model_plain_constant(model, name)
+        used[name] = plain(consts[name][0]) if name in opened else model_plain_constant(model, name)
     problem = Problem(model, shown, os.path.relpath(spec_path), used, chk, str(cfg.get("doc") or ""))
     problem.overridden = [k for k in used if k in consts]
+    problem.question, problem.answers = annotations.read_question(cfg)
     return problem
 
 
@@ -88,8 +102,11 @@ def _read_config(path, shown):
     if not isinstance(cfg["spec"], str):
         raise SpecError(pos_of(cfg, "spec"), "'spec' is a path")
     spec_path = os.path.join(os.path.dirname(os.path.abspath(path)), str(cfg["spec"]))
+    if not os.path.exists(spec_path):  # or the name of a shipped spec: `spec: mm`
+        spec_path = shipped.spec_path(str(cfg["spec"])) or spec_path
     if not os.path.exists(spec_path):
-        raise SpecError(pos_of(cfg, "spec"), f"spec file '{cfg['spec']}' does not exist (paths are relative to the config)")
+        raise SpecError(pos_of(cfg, "spec"), f"spec file '{cfg['spec']}' does not exist (paths are relative to the "
+                                             f"config; shipped specs by name: {', '.join(shipped.spec_names())})")
     return cfg, spec_path
 
 

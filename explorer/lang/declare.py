@@ -228,7 +228,9 @@ class Declarations:
             if not st.values:
                 raise SpecError(pos, f"{what}: set {name} is empty for these constants, so it cannot be a type")
             if st.values == list(range(st.values[0], st.values[0] + len(st))):
-                return TInt(st.values[0], st.values[-1])
+                t = TInt(st.values[0], st.values[-1])
+                t.of_set = name  # values of this set's type are renamed by a symmetry over it
+                return t
             raise SpecError(pos, f"{what}: set {name} is not a contiguous range of integers, so it cannot be a type")
         raise SpecError(pos, f"{what}: unknown type '{name}'" + did_you_mean(name, ["bool", "int"] + list(m.types) + list(m.sets)))
 
