@@ -14,5 +14,5 @@ DATA = {
 setup(
     packages=find_packages(include=["explorer", "explorer.*"]) + list(DATA),
     package_dir=DATA,
-    package_data={"explorer.checker.fast": ["*.c", "*.h"], **{pkg: ["*.yaml", "*.json"] for pkg in DATA}},
+    package_data={"explorer.checker.fast": ["*.c", "*.h"], "explorer.conform": ["*.c"], **{pkg: ["*.yaml", "*.json"] for pkg in DATA}},
 )

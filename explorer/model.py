@@ -131,6 +131,7 @@ class Model:
         self.invariant_list = []  # the invariants in the order of their compiled functions _inv0, _inv1, ...
         self.probes = []  # (invariant name, premise text, j): premise j of an implies(a, b), function _probe{j}
         self.instance_lines = []  # per instance, the lines of its part of _next
+        self.observations = []  # lang.observations.Observation: what a process can see of a state
 
     # --- helpers used by the compiler -----------------------------------------------------------
     def symbol_id(self, name: str) -> int:

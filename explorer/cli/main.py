@@ -10,7 +10,7 @@ import textwrap
 from ..version import __version__
 from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_REFUSED, LimitError, Refused, SpecError
 from ..render.output import write_text
-from . import completion, diff_cmd, render_cmds
+from . import completion, conform_cmd, diff_cmd, render_cmds
 from ..analysis.graph import check_graph_path
 from .outputs import Outputs
 from .options import Parser, add_color, add_config_args, add_limits, load_problem, refuse_negative
@@ -52,7 +52,7 @@ def build_parser():
     cf.add_argument("--names", action="store_true", help="only the names, one a line")
     cf.set_defaults(run=cmd_configs)
     for add_command in (render_cmds.add_trace_command, render_cmds.add_graph_command, diff_cmd.add_diff_command,
-                        completion.add_completion_command):
+                        completion.add_completion_command, conform_cmd.add_commands):
         add_command(sub)
     return p
 

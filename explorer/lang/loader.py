@@ -24,6 +24,7 @@ from .compiler import BUILTINS, Compiler, Scope
 from .declare import Declarations
 from .layout import Layout
 from .modules import IDENT_RE, MODULE_KEYS, ModuleReader, parse_head
+from .observations import load_observations
 from ..errors import Refused, SpecError, did_you_mean
 from .syntax import Snippet
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
@@ -107,6 +108,7 @@ class Loader(ModuleReader, Declarations, Layout, CodeGen):
                 sn = Snippet(doc["init"], pos_of(doc, "init"), "init block")
                 m.init_specs.append((sn, sn.parse_stmts()))
         self.generate()
+        load_observations(self, self.merged("observations"))
         return m
 
     # --- resolving: definitions, procedures, assumptions ----------------------------------------
