@@ -15,7 +15,8 @@ def check(problem, **options):
     Options override the config's `check:` settings: max_states, max_depth, deadlock, timeout,
     max_memory, continue_all, progress (a callable), keep_graph, checkpoint (file),
     checkpoint_every (seconds), resume (a checkpoint file), backend ("python" is the
-    reference backend; others are provided by explorer.fast).
+    reference backend, "c" and "auto" the compiled one, "ray" the distributed one with
+    ray_address and ray_actors).
     """
     from .checker.engine import Options, SignalsAsInterrupt, explore
     from .result import build
@@ -42,6 +43,9 @@ def check(problem, **options):
     with SignalsAsInterrupt():
         if backend == "python":
             ex = explore(problem.model, opts, resume)
+        elif backend == "ray":
+            from .checker.distributed import explore as ray_explore
+            ex = ray_explore(problem.model, opts, options.get("ray_address"), options.get("ray_actors"))
         else:
             from .checker.fast import explore as fast_explore  # the compiled backend (explorer/fast)
             ex = fast_explore(problem.model, opts, backend)

@@ -72,7 +72,9 @@ def build_parser():
     c.add_argument("--checkpoint", metavar="FILE", help="save the search to FILE every --checkpoint-every seconds and when stopped")
     c.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS", help="how often to checkpoint (default 60)")
     c.add_argument("--resume", metavar="FILE", help="continue a search from a checkpoint")
-    c.add_argument("--backend", default="python", help="exploration backend: python (reference) or one that explorer.fast provides")
+    c.add_argument("--backend", default="python", help="exploration backend: python (reference), c, auto, or ray (docs/ray.md)")
+    c.add_argument("--ray-address", metavar="ADDR", help="with --backend ray: the Ray cluster to use (default: a local Ray)")
+    c.add_argument("--ray-actors", type=int, metavar="N", help="with --backend ray: partitions (default: the cluster's CPUs)")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON (docs/results.md)")
     c.add_argument("--graph", metavar="FILE", help="write the state graph (.graphml or .dot)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress, only the verdict line")
@@ -127,9 +129,12 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     for k, v in opts.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
+    if (args.ray_address or args.ray_actors is not None) and args.backend != "ray":
+        raise SpecError(None, "--ray-address and --ray-actors need --backend ray")
     prog = progress_printer(err) if show_progress else None
     result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
-                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume, **opts)
+                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+                   ray_address=args.ray_address, ray_actors=args.ray_actors, **opts)
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
     data = result.data
