@@ -97,7 +97,7 @@ def _run(ray, model, opts, actors):
     drv = Driver(ray, model, opts, handles, ex, codec)
     try:
         _loop(drv, model, opts, ex)
-        ex.stats = _stats(ray, handles, drv)
+        ex.stats = _stats(drv)
         ex.cache = drv.paths([g for _, g in ex.violations] + [ex.deadlock, ex.error[0] if ex.error else None])
     finally:
         for h in handles:
@@ -155,13 +155,13 @@ def _loop(drv, model, opts, ex):
     ex.violated_set = {v for v, _ in ex.violations}
 
 
-def _stats(ray, handles, drv):
-    parts = ray.get([h.stats.remote() for h in handles])
-    sent = [p["sent"] for p in parts]
+def _stats(drv):
+    """What the actors reported at the last level (asking them now would wait for busy ones)."""
+    sent = drv.sent
     total = sum(sum(s) for s in sent)
     remote = sum(b for i, s in enumerate(sent) for j, b in enumerate(s) if i != j)
-    return {"actors": len(handles), "bytes_routed": total, "bytes_between_actors": remote,
-            "states_per_actor": [p["states"] for p in parts], "actor_mib": [p["rss"] for p in parts]}
+    return {"actors": len(sent), "bytes_routed": total, "bytes_between_actors": remote,
+            "actor_mib": list(drv.actor_mib)}
 
 
 class _Lazy:
