@@ -89,8 +89,8 @@ class Partition:
     def expand(self, grow=True):
         """One batch per partition plus a summary. With grow=False (the frontier is at the
         depth limit) the successors are only routed so that their owners can say if any is new."""
-        out = [(array("q"), [], array("q")) for _ in range(self.n)]
-        pack, n = self.codec.pack, self.n
+        out = [(array("q"), [], array("i")) for _ in range(self.n)]
+        pack, n, index, sent = self.codec.pack, self.n, self.index, set()
         summary = {"transitions": 0, "fired": [0] * self.n_inst, "enabled": [0] * self.n_inst,
                    "error": None, "deadlock": None}
         fired, enabled = summary["fired"], summary["enabled"]
@@ -115,6 +115,9 @@ class Partition:
             base = g << KEY_BITS
             for j, (k, t) in enumerate(succ):
                 b = pack(t)
+                if b in sent or b in index:  # its first (smallest) key has already been sent,
+                    continue                 # or it is one of this partition's own states
+                sent.add(b)
                 keys, blobs, vias = out[owner(b, n)]
                 keys.append(base | j)
                 blobs.append(b)
@@ -122,7 +125,7 @@ class Partition:
         batches = []
         for dest, (keys, blobs, vias) in enumerate(out):
             blob = b"".join(blobs)
-            self.sent[dest] += len(blob) + 8 * (len(keys) + len(vias))
+            self.sent[dest] += len(blob) + 8 * len(keys) + 4 * len(vias)
             batches.append((keys.tobytes(), blob, vias.tobytes()))
         summary["sent"] = list(self.sent)
         return (*batches, summary)
@@ -132,7 +135,7 @@ class Partition:
         best = {}
         for keys, blob, vias in batches:
             keys = array("q", keys)
-            vias = array("q", vias)
+            vias = array("i", vias)
             w = len(blob) // len(keys) if keys else 0
             index = self.index
             for i, key in enumerate(keys):
