@@ -8,6 +8,7 @@ violation and trace, the same stopping point under a limit. Ray is an optional e
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -34,13 +35,25 @@ def start(ray, address=None, num_cpus=None):
     if ray.is_initialized():
         return False
     import logging
+    extra = {}
+    if not address:  # local workers import this very package, not another installed copy
+        path = os.pathsep.join(p for p in (package_root(), os.environ.get("PYTHONPATH")) if p)
+        extra["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
     try:
         ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
-                 log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
+                 log_to_driver=False, logging_level=logging.ERROR, configure_logging=True, **extra)
     except (ConnectionError, ValueError, RuntimeError) as e:
         where = f"--ray-address {address}" if address else "a local Ray"
         raise SpecError(None, f"{where}: cannot start or reach the Ray cluster ({e})") from None
     return True
+
+
+def package_root():
+    """The folder that holds the explorer package."""
+    here = os.path.abspath(__file__)
+    for _ in range(4):
+        here = os.path.dirname(here)
+    return here
 
 
 def codec_for(model) -> Codec:
