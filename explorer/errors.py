@@ -42,6 +42,17 @@ class SpecError(Exception):
         return f"{self.pos}: error: {self.message}"
 
 
+class LimitError(Exception):
+    """A time or memory limit stopped loading before there was a result to report. Exit code 3."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"incomplete: {self.message}; nothing was explored"
+
+
 def did_you_mean(name: str, candidates) -> str:
     """' (did you mean X?)' when a close candidate exists, else ''."""
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.5)

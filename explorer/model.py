@@ -83,8 +83,13 @@ class Instance:
 
 
 class Invariant:
-    def __init__(self, name, sn, tree, doc="", pos=None):
+    """An invariant, or a witness query's target compiled as the invariant `not target`."""
+
+    def __init__(self, name, sn, tree, doc="", pos=None, reach=False, expect=None, target_text=""):
         self.name, self.sn, self.tree, self.doc, self.pos = name, sn, tree, doc, pos
+        self.reach = reach  # a witness query: this invariant failing means the target was reached
+        self.expect = expect  # 'reachable', 'unreachable' or None (queries only)
+        self.target_text = target_text  # the target's expression on one line (queries only)
 
 
 class Model:
@@ -117,8 +122,11 @@ class Model:
         self.runtime = []  # embedded objects: _K0, _K1, ...
         self._embed_ix = {}
         self.source_code = ""
-        self.ns = None
+        self.ns = None  # the generated module's globals (its functions are read through the methods below)
         self.init_specs = []  # (sn, stmts)
+        self.invariant_list = []  # the invariants in the order of their compiled functions _inv0, _inv1, ...
+        self.probes = []  # (invariant name, premise text, j): premise j of an implies(a, b), function _probe{j}
+        self._instance_code = []  # per instance, the lines of its part of _next
 
     # --- helpers used by the compiler -----------------------------------------------------------
     def symbol_id(self, name: str) -> int:
@@ -269,12 +277,24 @@ class Model:
     def invariant_fn(self, i):
         return self.ns[f"_inv{i}"]
 
+    def probe_fn(self, j):
+        """The premise probe j: state -> bool, whether premise j holds in the state."""
+        return self.ns[f"_probe{j}"]
+
+    def probe_fns(self):
+        return [self.probe_fn(j) for _, _, j in self.probes]
+
+    def is_query(self) -> bool:
+        """A witness query (reach targets) rather than a check of invariants."""
+        return any(inv.reach for inv in self.invariant_list)
+
     def instance_successors(self, i, state):
         """Successors of one instance (compiled on first use; used to locate runtime errors)."""
         fn = self.ns.get(f"_act{i}")
         if fn is None:
+            # the same lines as in _next, which the loader checked before running the module
             code = "\n".join(["def _act%d(state):" % i, "    out = []", "    _app = out.append"]
                              + self._instance_code[i] + ["    return out"])
-            exec(compile(code, f"<spec {self.name} instance {i}>", "exec"), self.ns)
+            exec(compile(code, f"<spec instance {i}>", "exec"), self.ns)
             fn = self.ns[f"_act{i}"]
         return fn(state)

@@ -123,16 +123,22 @@ def format_trace(trace: list, layout: dict, style: Style, bad_keys=()) -> list:
     return lines
 
 
-def format_result(data: dict, style: Style | None = None, verbose=False) -> str:
+def header_lines(data: dict, style: Style | None = None) -> list:
+    """What is checked: tool, config, module and the constants set (printed before exploring)."""
     style = style or Style(False)
-    L = []
-    L.append(style.bold(f"mm-explorer {data.get('version', '')}") + f": {data.get('config')} (module {data.get('module')})")
+    L = [style.bold(f"mm-explorer {data.get('version', '')}") + f": {data.get('config')} (module {data.get('module')})"]
     consts = data.get("constants") or {}
     chosen = data.get("constants_set")
     shown = {k: v for k, v in consts.items() if chosen is None or k in chosen}
     if shown:
         L.append("constants: " + ", ".join(f"{k}={_show_const(v)}" for k, v in shown.items())
                  + (" (others at their defaults)" if len(shown) < len(consts) else ""))
+    return L
+
+
+def format_result(data: dict, style: Style | None = None, verbose=False, header=True) -> str:
+    style = style or Style(False)
+    L = header_lines(data, style) if header else []
     v = data["verdict"]
     stats = data["stats"]
     layout = data.get("variables") or {}
@@ -224,10 +230,26 @@ def _short(v):
 
 
 def progress_printer(stream=None):
+    """A one-line progress display: counts, elapsed time, and the frontier's trend (the queue
+    growing or shrinking per second; when it shrinks, the time left at that rate)."""
     stream = stream or sys.stderr
+    last = {}
 
     def show(stats):
-        stream.write(f"\r  {stats['states']:,} states  {stats['transitions']:,} transitions  depth {stats['depth']}  "
-                     f"queue {stats['queue']:,}  {stats['states'] / max(stats['seconds'], 1e-9):,.0f} states/s   ")
+        secs = max(stats["seconds"], 1e-9)
+        trend = ""
+        if last:
+            dt = secs - last["seconds"]
+            if dt > 0:
+                rate = (stats["queue"] - last["queue"]) / dt
+                trend = f" ({rate:+,.0f}/s" + (f", ~{_duration(stats['queue'] / -rate)} left at this rate)" if rate < 0 else ")")
+        last.update(stats)
+        stream.write(f"\r  {_duration(secs)}  {stats['states']:,} states  {stats['transitions']:,} transitions  "
+                     f"depth {stats['depth']}  queue {stats['queue']:,}{trend}  {stats['states'] / secs:,.0f} states/s   ")
         stream.flush()
     return show
+
+
+def _duration(s):
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -93,7 +93,7 @@ def build(problem, ex) -> Result:
         "config": problem.config_path,
         "module": model.name,
         "constants": problem.constants,
-        "constants_set": list(getattr(problem, "overridden", [])),
+        "constants_set": list(problem.overridden),
         "check": problem.check,
         "invariants_checked": [inv.name for inv in model.invariant_list],
         "invariant_exprs": {inv.name: " ".join(inv.sn.text.split()) for inv in model.invariant_list},
@@ -105,7 +105,7 @@ def build(problem, ex) -> Result:
         "trace": [],
         "violations": [],
     }
-    if any(getattr(inv, "reach", False) for inv in model.invariant_list) and ex.error is None:
+    if model.is_query() and ex.error is None:
         _reach_verdict(model, ex, data)
         return Result(data, ex)
     if ex.error is not None:
@@ -163,11 +163,11 @@ def coverage(model, ex) -> dict:
     never = [i["instance"] for i in instances if i["fired"] == 0]
     premises = {}
     seen = getattr(ex, "premise_seen", None) or []
-    for (inv, text, j), was in zip(getattr(model, "probes", []), seen):
+    for (inv, text, j), was in zip(model.probes, seen):
         premises.setdefault(inv, []).append({"premise": text, "ever_true": bool(was)})
     invs = [{"invariant": inv.name, "premises": premises.get(inv.name, []),
              "vacuous": any(not p["ever_true"] for p in premises.get(inv.name, []))}
-            for inv in model.invariant_list if not getattr(inv, "reach", False)]
+            for inv in model.invariant_list if not inv.reach]
     return {
         "invariants": invs,
         "actions": list(per_action.values()),
@@ -210,7 +210,7 @@ def _reach_verdict(model, ex, data):
             reachable = False
         else:
             reachable = None  # not found before a limit stopped the run
-        t = {"target": inv.name, "expr": getattr(inv, "target_text", ""), "reachable": reachable,
+        t = {"target": inv.name, "expr": inv.target_text, "reachable": reachable,
              "expect": inv.expect, "trace": trace_to(model, ex, first[i]) if i in first else []}
         if inv.expect is not None and reachable is not None:
             t["matches"] = (inv.expect == "reachable") == reachable

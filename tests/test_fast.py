@@ -73,7 +73,7 @@ def test_unsupported_construct_falls_back_with_a_notice(capsys):
     err = capsys.readouterr().err
     assert "compiled backend not used" in err and err.count("\n") == 1
     assert r.verdict == "ok" and r.stats["distinct_states"] == 4356
-    assert getattr(r.exploration, "backend", None) is None
+    assert r.exploration.backend == "python"
 
 
 def test_no_compiler_falls_back(monkeypatch, capsys):
@@ -89,9 +89,14 @@ def test_graph_falls_back(capsys):
     assert r.exploration.edges
 
 
-def test_unknown_backend():
-    with pytest.raises(ValueError):
+def test_unknown_backend_is_bad_input_with_the_choices(cli, capsys):
+    with pytest.raises(explorer.SpecError) as e:
         explorer.check(explorer.load(DIRTYBITS, {"P": 1, "V": 1}), backend="numba")
+    assert "auto, c, python" in str(e.value)
+    r = cli("check", DIRTYBITS, "--backend", "rust")
+    err = r.err + capsys.readouterr().err
+    assert r.code == 2 and "Traceback" not in err
+    assert "'auto', 'c', 'python'" in err and "rust" in err
 
 
 def test_library_is_cached_by_the_hash_of_its_source(tmp_path, monkeypatch):
@@ -160,3 +165,26 @@ def test_cache_keeps_the_newest_libraries(tmp_path):
         os.utime(tmp_path / f"model-{i}.so", (i, i))
     build._prune(str(tmp_path), keep=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model-3.c", "model-3.so", "model-4.c", "model-4.so"]
+
+
+def test_a_violation_from_c_is_replayed_by_the_reference_before_it_is_reported(monkeypatch):
+    from explorer.checker.fast import driver as fast_run
+    from explorer.checker.fast.store import FastExploration
+    m = model(2, 2, BUGGY=True)
+    calls = []
+    real = fast_run.replay
+    monkeypatch.setattr(fast_run, "replay", lambda *a: (calls.append(a[2:]), real(*a)))
+    ex = fast.explore(m, engine.Options(), "c")
+    assert ex.backend == "c" and ex.violations and calls == [(idx, inv) for inv, idx in ex.violations]
+    # a compiled search that reports a state the reference cannot reach is an internal error, loudly
+    bad = ex.violations[0][1]
+    real_get = FastExploration._get
+
+    def lying(self, i):
+        st, par, via = real_get(self, i)
+        if i == bad:
+            st = tuple(not v if isinstance(v, bool) else v for v in st)
+        return st, par, via
+    monkeypatch.setattr(FastExploration, "_get", lying)
+    with pytest.raises(fast.ReplayMismatch, match="not a successor"):
+        fast.explore(m, engine.Options(), "c")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import explorer
 
 from conftest import ROOT
@@ -45,7 +47,8 @@ def test_max_depth_incomplete_only_when_it_cuts(cli):
 
 
 def test_timeout_and_memory_limits(cli, tmp_path):
-    r = cli("check", SPEC, "--set", "P=3", "--set", "V=2", "--timeout", "0.2", "--json", tmp_path / "t.json")
+    r = cli("check", SPEC, "--set", "P=3", "--set", "V=2", "--timeout", "0.2", "--json", tmp_path / "t.json",
+            "--backend", "python")
     assert r.code == 3 and "timeout of 0.2 s" in r.out
     partial_json(tmp_path / "t.json")
     r = cli("check", SPEC, "--set", "P=3", "--set", "V=2", "--max-memory", "1", "--json", tmp_path / "m.json")
@@ -86,7 +89,8 @@ def test_sigint_and_sigterm_leave_a_valid_partial_json(tmp_path):
 
 def test_killed_run_resumes_to_the_uninterrupted_counts(tmp_path):
     ck = tmp_path / "ck"
-    p = _start(["check", SPEC, "--set", "P=3", "--set", "V=2", "--checkpoint", str(ck), "--checkpoint-every", "0.3"], tmp_path)
+    p = _start(["check", SPEC, "--set", "P=3", "--set", "V=2", "--checkpoint", str(ck), "--checkpoint-every", "0.3",
+                "--backend", "python"], tmp_path)
     _wait_for(ck, p)
     p.kill()  # no chance to clean up: the last atomic checkpoint must be enough
     p.communicate()
@@ -115,3 +119,41 @@ def test_same_input_same_json_apart_from_timings(tmp_path, cli):
             data["stats"].pop(k)
         outs.append(json.dumps(data, indent=2))
     assert outs[0] == outs[1]
+
+
+def test_timeout_zero_or_nan_is_not_silently_no_limit(cli, spec):
+    for bad in ("0", "nan", "-1", "inf"):
+        r = cli("check", SPEC, "--set", "P=1", "--set", "V=1", "--timeout", bad)
+        assert r.code == 2 and "timeout must" in r.err and "Traceback" not in r.err, (bad, r.err)
+    path = spec("""
+        spec: %s
+        constants: {P: 1, V: 1}
+        check: {timeout: 0}
+    """ % SPEC)
+    r = cli("check", path)
+    assert r.code == 2 and "timeout must be a positive number" in r.err
+
+
+def test_the_default_memory_limit_follows_the_machine(monkeypatch):
+    from explorer.checker import options
+    with open("/proc/meminfo") as f:
+        avail = next(int(ln.split()[1]) for ln in f if ln.startswith("MemAvailable:")) / 1024
+    opts = options.Options()
+    assert opts.memory_default and opts.max_memory < avail + options.rss_mib() + 64
+    assert opts.max_memory > 0.5 * avail * options.DEFAULT_MEMORY_FRACTION
+    assert "of available, the default" in opts.describe_limits()
+    assert options.Options(max_memory=100).max_memory == 100
+
+
+@pytest.mark.parametrize("backend", ["python", "c"])
+def test_reaching_the_default_memory_limit_is_exit_3_with_a_partial_result(monkeypatch, backend, tmp_path):
+    from explorer.checker import fast, options
+    if backend == "c" and not fast.available():
+        pytest.skip("no C compiler")
+    monkeypatch.setattr(options, "default_memory_mib", lambda: int(options.rss_mib()) + 40)
+    r = explorer.check(explorer.load(SPEC, {"P": 3, "V": 3}), backend=backend)
+    assert r.exploration.backend == backend
+    assert r.verdict == "incomplete" and r.exit_code == 3
+    assert r.data["stopped_by"].startswith("the default memory limit of")
+    assert 0 < r.stats["distinct_states"] < 8242408 and r.data["stats"]["complete"] is False
+    json.loads(r.to_json())

@@ -389,3 +389,18 @@ def test_small_specs_give_the_expected_verdicts(spec):
     assert verdicts["nondeterminism"] == "ok"
     assert verdicts["procedure_returns"] == "ok"
     assert verdicts["constant_records_at_run_time"] == "error"  # VMAS[3]
+
+
+# --- the default is the fast path ---------------------------------------------------------------
+@pytest.mark.parametrize("config", sorted(glob.glob(os.path.join(ROOT, "configs", "*.yaml"))) + ["quickstart"])
+def test_every_config_and_the_quick_start_run_compiled_by_default(config, capsys):
+    overrides = None
+    if config == "quickstart":  # README: mm-explorer check configs/seed_continue.yaml --set KERNEL=v5.16
+        config, overrides = os.path.join(ROOT, "configs", "seed_continue.yaml"), {"KERNEL": "v5.16"}
+    try:
+        problem = explorer.load(config, overrides)
+    except SpecError:
+        pytest.skip("a configuration the spec refuses")
+    r = explorer.check(problem, max_states=CONFIG_BOUND)
+    assert r.exploration.backend == "c"
+    assert "compiled backend not used" not in capsys.readouterr().err

@@ -10,7 +10,7 @@ import sys
 import yaml
 
 from ..version import __version__
-from ..errors import EXIT_BAD_INPUT, Pos, SpecError
+from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, LimitError, Pos, SpecError
 
 
 class UsageError(Exception):
@@ -72,7 +72,9 @@ def build_parser():
     c.add_argument("--checkpoint", metavar="FILE", help="save the search to FILE every --checkpoint-every seconds and when stopped")
     c.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS", help="how often to checkpoint (default 60)")
     c.add_argument("--resume", metavar="FILE", help="continue a search from a checkpoint")
-    c.add_argument("--backend", default="python", help="exploration backend: python (reference), c, auto, or ray (docs/ray.md)")
+    c.add_argument("--backend", default="auto", choices=("auto", "c", "python", "ray"),
+                   help="auto (default): compiled C where a C compiler is found, else python, the reference backend; "
+                        "ray: partitioned over a Ray cluster (docs/ray.md)")
     c.add_argument("--ray-address", metavar="ADDR", help="with --backend ray: the Ray cluster to use (default: a local Ray)")
     c.add_argument("--ray-actors", type=int, metavar="N", help="with --backend ray: partitions (default: the cluster's CPUs)")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON (docs/results.md)")
@@ -115,13 +117,15 @@ def register(fn):
 
 def load_problem(args):
     from ..api import load
+    limits = {k: getattr(args, k, None) for k in ("timeout", "max_memory")}  # loading runs under them too
     return load(args.config, _set_pairs(args.set), _patterns(args.action, "--action"), _patterns(args.invariant, "--invariant"),
+                check={k: v for k, v in limits.items() if v is not None} or None,
                 reach=getattr(args, "reach", None), expect=getattr(args, "expect", None))
 
 
 def cmd_check(args, out=sys.stdout, err=sys.stderr):
     from ..api import check
-    from ..report import Style, format_result, progress_printer, use_color
+    from ..report import Style, format_result, header_lines, progress_printer, use_color
     problem = load_problem(args)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
@@ -132,7 +136,15 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if (args.ray_address or args.ray_actors is not None) and args.backend != "ray":
         raise SpecError(None, "--ray-address and --ray-actors need --backend ray")
     prog = progress_printer(err) if show_progress else None
-    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
+    style = Style(use_color(out, args.color))
+
+    def header(o):
+        if not args.quiet:
+            head = {"version": __version__, "config": problem.config_path, "module": problem.model.name,
+                    "constants": problem.constants, "constants_set": list(problem.overridden)}
+            out.write("\n".join(header_lines(head, style) + [o.describe_limits()]) + "\n")
+            out.flush()
+    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend, on_start=header,
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
                    ray_address=args.ray_address, ray_actors=args.ray_actors, **opts)
     if prog is not None:
@@ -148,7 +160,7 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
     else:
-        out.write(format_result(data, Style(use_color(out, args.color)), verbose=bool(args.coverage)))
+        out.write(format_result(data, style, verbose=bool(args.coverage), header=False))
     if isinstance(args.coverage, str):
         write_atomic(args.coverage, json.dumps(data["coverage"], indent=2) + "\n")
     return result.exit_code
@@ -235,6 +247,9 @@ def main(argv=None, out=None, err=None) -> int:
     except SpecError as e:
         err.write(f"{e}\n")
         return EXIT_BAD_INPUT
+    except LimitError as e:
+        err.write(f"{e}\n")
+        return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return 3

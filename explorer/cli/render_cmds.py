@@ -206,8 +206,8 @@ def cmd_graph(args, out=sys.stdout, err=sys.stderr):
     if result.verdict == "violation":
         # the check stops at its first violation; the graph needs every state, so explore again
         # without checking invariants (each state's broken invariants are evaluated below)
-        from ..checker.engine import Options, explore
-        ex = explore(model, Options(max_states=cap, keep_graph=True, check_invariants=False))
+        from ..checker.engine import explore, options_for
+        ex = explore(model, options_for(problem, max_states=cap, keep_graph=True, check_invariants=False))
         if not project and len(ex.states) > limit:
             err.write(f"error: the state graph has {too_many}")
             return EXIT_BAD_INPUT

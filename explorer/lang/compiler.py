@@ -13,6 +13,7 @@ import ast
 import itertools
 
 from ..errors import SpecError
+from .budget import Budget
 from .syntax import Snippet, either_branches, is_either, is_require
 from ..types import (ANY, BOOL, INT, SetInfo, T, TAny, TArr, TBool, TInt, TList, TMap, TRec, TSet,
                     TSym, compatible, kind)
@@ -20,6 +21,7 @@ from ..types import (ANY, BOOL, INT, SetInfo, T, TAny, TArr, TBool, TInt, TList,
 BUILTINS = ("all", "any", "sum", "len", "min", "max", "implies", "range")
 MAX_SET = 4096  # elements of one set (loops over sets are unrolled when compiled)
 MAX_CODE = 4_000_000  # characters of generated code for one model
+MAX_DOMAIN = 2**20  # values of one int variable or field
 
 
 # ----------------------------------------------------------------------------------------------
@@ -135,10 +137,11 @@ class Dead(Exception):
 class Compiler:
     """Compiles expressions and statements against a model's names (see model.Model)."""
 
-    def __init__(self, model):
+    def __init__(self, model, budget=None):
         self.m = model
         self.tmp = itertools.count()
         self.inline_stack = []
+        self.budget = budget or Budget()
 
     # --- names -------------------------------------------------------------------------------
     def fresh(self, base="t") -> str:
@@ -519,6 +522,8 @@ class Compiler:
             return v.const
         if v.isconst and isinstance(v.type, TList):
             vals = list(dict.fromkeys(v.const))
+            if len(vals) > MAX_SET:
+                raise sn.error(node, f"a set of {len(vals):,} elements: sets hold at most {MAX_SET:,}")
             return SetInfo("list", vals, v.type.elem, lambda x, t=v.type.elem: m.show(x, t))
         raise sn.error(node, "expected a finite set: a name from 'sets:', range(N) or a constant list")
 
@@ -535,6 +540,7 @@ class Compiler:
                 raise sn.error(comp.target, "the loop variable must be a single name")
             s = self.set_value(comp.iter, sc, sn, st)
             for x in s.values:
+                self.budget.charge("unrolling a generator")
                 inner = Scope(sc)
                 inner[comp.target.id] = K(x, s.elem_type)
                 conds = [self.bool_value(c, inner, sn, st) for c in comp.ifs]
@@ -643,6 +649,7 @@ class Compiler:
     def run(self, out: Emitter, frames, finish):
         m = self.m
         while frames:
+            self.budget.charge("compiling statements")
             fr = frames[-1]
             if fr.i >= len(fr.stmts):
                 frames.pop()
@@ -1037,7 +1044,8 @@ def domain_set(m, t: T):
     if isinstance(t, TBool):
         return frozenset((False, True))
     if isinstance(t, TInt):
-        return frozenset(range(t.lo, t.hi + 1))
+        values = range(t.lo, t.hi + 1)  # `in` on a range is arithmetic, not a search
+        return frozenset(values) if len(values) <= MAX_SET else values
     if isinstance(t, TSym):
         return frozenset(m.symbol_id(s) for s in t.symbols)
     raise TypeError(t)

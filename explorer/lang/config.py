@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 
 from . import yamlsrc
-from ..errors import Pos, SpecError, did_you_mean
-from .loader import MODULE_KEYS, load_model
-from .yamlsrc import LDict, LList, key_pos, pos_of
+from ..errors import Pos, SpecError
+from .budget import Budget
+from .loader import load_model
+from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
 CONFIG_KEYS = ("spec", "doc", "constants", "actions", "invariants", "check", "allow_outside_includes", "reach", "expect")
 CHECK_KEYS = ("max_states", "max_depth", "deadlock", "timeout", "max_memory", "continue")
@@ -23,12 +24,7 @@ class Problem:
         self.constants = constants  # name -> plain value, as used
         self.check = check  # dict of CHECK_KEYS
         self.doc = doc
-
-
-def _check_keys(d, allowed, what):
-    for k in d:
-        if k not in allowed:
-            raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")
+        self.overridden = []  # the constants the config or the command line set
 
 
 def plain(v):
@@ -68,7 +64,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
         cfg.pos, cfg.key_pos, cfg.val_pos = doc.pos, {}, {}
     else:
         cfg = doc
-        _check_keys(cfg, CONFIG_KEYS, "a config")
+        check_keys(cfg, CONFIG_KEYS, "a config")
         if "spec" not in cfg:
             raise SpecError(cfg.pos, "a config needs 'spec: PATH' (relative to the config file)")
         if not isinstance(cfg["spec"], str):
@@ -112,7 +108,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
             for name, v in r.items():
                 e = top_expect
                 if isinstance(v, LDict):
-                    _check_keys(v, ("expr", "expect", "doc"), f"reach target {name}")
+                    check_keys(v, ("expr", "expect", "doc"), f"reach target {name}")
                     if "expect" in v:
                         e = _expect(v["expect"], pos_of(v, "expect"))
                     vp = pos_of(v, "expr", key_pos(r, name))
@@ -137,7 +133,7 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
         c = cfg["check"]
         if not isinstance(c, LDict):
             raise SpecError(pos_of(cfg, "check"), "'check' is a mapping of settings")
-        _check_keys(c, CHECK_KEYS, "check")
+        check_keys(c, CHECK_KEYS, "check")
         for k, v in c.items():
             p = pos_of(c, k)
             if k in ("deadlock", "continue"):
@@ -152,7 +148,8 @@ def load(path, overrides=None, actions=None, invariants=None, check=None, reach=
     allow = bool(cfg.get("allow_outside_includes", False))
     if expect is not None and reach_list is None:
         raise SpecError(None, "--expect goes with a reach target (--reach EXPR or 'reach:' in the config)")
-    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list)
+    budget = Budget(chk.get("timeout"), chk.get("max_memory"))
+    model = load_model(spec_path, {k: v for k, v in consts.items()}, act, inv, allow, cpos or cfg.pos, reach_list, budget)
     used = {}
     for name in model.constants:
         used[name] = model_plain_constant(model, name)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import yaml
 from yaml.constructor import SafeConstructor
 
-from ..errors import Pos, SpecError
+from ..errors import Pos, SpecError, did_you_mean
+
+MAX_FILE_BYTES = 16 * 2**20  # size of one YAML file read
+MAX_YAML_DEPTH = 100  # levels of nested mappings and lists
+MAX_YAML_NODES = 1_000_000  # nodes of one document with its aliases expanded
 
 
 class LStr(str):
@@ -128,10 +135,44 @@ class _Builder(SafeConstructor):
         raise SpecError(_mark_pos(file, node.start_mark), f"a value of YAML type {type(value).__name__} is not allowed here")
 
 
+class _Composer(yaml.SafeLoader):
+    """The safe loader's composer, bounded: nesting depth, and the size of the document with every
+    alias expanded (counted on the shared nodes, so a billion-laughs file is refused at once)."""
+
+    def __init__(self, text, file):
+        super().__init__(text)
+        self.file = file
+        self.depth = 0
+        self.sizes = {}  # id(node) -> nodes in its expansion
+
+    def compose_node(self, parent, index):
+        mark = self.peek_event().start_mark
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise SpecError(_mark_pos(self.file, mark), f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep")
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        size = self.sizes.get(id(node))
+        if size is None:
+            if isinstance(node, yaml.MappingNode):
+                kids = [n for pair in node.value for n in pair]
+            else:
+                kids = node.value if isinstance(node, yaml.SequenceNode) else ()
+            size = self.sizes[id(node)] = 1 + sum(self.sizes.get(id(k), 1) for k in kids)
+            if size > MAX_YAML_NODES:
+                raise SpecError(_mark_pos(self.file, node.start_mark),
+                                f"this YAML node expands to more than {MAX_YAML_NODES:,} nodes (through aliases)")
+        return node
+
+
 def load_text(text: str, file: str):
     """Parse YAML text (safely: no Python tags) into LDict / LList / LStr / int / bool / None."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _Composer(text, file)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         pos = _mark_pos(file, mark) if mark else Pos(file, 1, 1)
@@ -152,12 +193,31 @@ def load_file(path: str, shown_as: str | None = None):
     """Load a YAML file; positions name it as `shown_as` (default: the path as given)."""
     name = shown_as or path
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
     except FileNotFoundError:
         raise SpecError(None, f"{name}: no such file") from None
     except IsADirectoryError:
         raise SpecError(None, f"{name}: is a directory, not a YAML file") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise SpecError(None, f"{name}: is a directory, not a YAML file")
+        if not stat.S_ISREG(mode):
+            raise SpecError(Pos(name, 1, 1), "not a regular file (a device, FIFO or socket is not read)")
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(Pos(name, 1, 1), f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    try:
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
     except UnicodeDecodeError:
         raise SpecError(Pos(name, 1, 1), "not a UTF-8 text file") from None
     return load_text(text, name)
@@ -179,3 +239,12 @@ def key_pos(container, key, fallback: Pos | None = None) -> Pos | None:
     if isinstance(container, LDict) and key in container.key_pos:
         return container.key_pos[key]
     return fallback if fallback is not None else getattr(container, "pos", None)
+
+
+def check_keys(d, allowed, what):
+    """Refuse a key of mapping `d` that is not in `allowed`, at the key, with a did-you-mean."""
+    if not isinstance(d, dict):
+        return
+    for k in d:
+        if k not in allowed:
+            raise SpecError(key_pos(d, k), f"unknown key '{k}' in {what}" + did_you_mean(k, allowed) + f"; allowed: {', '.join(allowed)}")

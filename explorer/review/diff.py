@@ -192,15 +192,10 @@ class Side:
 
 
 def _explore(problem, limits, progress=None):
-    from ..checker.engine import Options, SignalsAsInterrupt, explore
-    c = dict(problem.check)
-    for k, v in (limits or {}).items():
-        if v is not None:
-            c[k] = v
-    problem.check = c
-    opts = Options(max_states=c.get("max_states"), max_depth=c.get("max_depth"), timeout=c.get("timeout"),
-                   max_memory=c.get("max_memory"), keep_graph=True, check_invariants=False, progress=progress)
-    with SignalsAsInterrupt():
+    from ..checker.engine import Interrupts, explore, options_for
+    opts = options_for(problem, **(limits or {}), deadlock=False, continue_all=False, keep_graph=True,
+                       check_invariants=False, progress=progress)
+    with Interrupts():
         return explore(problem.model, opts)
 
 
@@ -222,7 +217,7 @@ def _verdicts(side) -> dict:
         raise SpecError(pos, f"the {side.name} side ({side.label}): runtime error in an invariant: {e.message}") from None
     out = {}
     for i, inv in enumerate(m.invariant_list):
-        target = bool(getattr(inv, "reach", False))  # a witness query: `not target` fails = reached
+        target = inv.reach  # a witness query: `not target` fails = reached
         if i in first:
             tr = trace_to(m, ex, first[i])
             out[inv.name] = {"verdict": "reachable" if target else "violated", "steps": len(tr) - 1, "trace": tr}
@@ -387,7 +382,7 @@ def _build(sides, proj_vars, names, members) -> dict:
         vb, va = b.verdicts.get(name), a.verdicts.get(name)
         row = {"invariant": name, "kind": (vb or va)["kind"], "before": _verdict_brief(vb), "after": _verdict_brief(va)}
         if row["kind"] == "target":
-            row["expr"] = getattr(a.model.invariants.get(name) or b.model.invariants.get(name), "target_text", "")
+            row["expr"] = (a.model.invariants.get(name) or b.model.invariants.get(name)).target_text
         definite = vb is not None and va is not None and "unknown" not in (vb["verdict"], va["verdict"])
         row["changed"] = bool(definite and vb["verdict"] != va["verdict"])
         if row["changed"]:
@@ -397,7 +392,7 @@ def _build(sides, proj_vars, names, members) -> dict:
         inv_rows.append(row)
     data["invariants"] = inv_rows
     data["invariant_exprs"] = {inv.name: " ".join(inv.sn.text.split()) for inv in a.model.invariant_list
-                               if not getattr(inv, "reach", False)}
+                               if not inv.reach}
     # states and transitions on one side only
     groups = []
     counts = {}

@@ -1,7 +1,7 @@
 """The distributed backend: the state space partitioned over Ray actors (docs/ray.md).
 
-`explore(model, opts, address, actors)` returns an object with engine.Exploration's attributes and
-the reference engine's states in the reference engine's order: the same counts, the same first
+`explore(model, opts, resume, address, actors)` returns an ExplorationBase with the reference
+backend's states in the reference backend's order: the same counts, the same first
 violation and trace, the same stopping point under a limit. Ray is an optional extra
 (`pip install 'mm-explorer[ray]'`); `tasks.map_tasks` runs independent jobs on Ray or locally.
 """
@@ -12,8 +12,10 @@ import os
 import sys
 import time
 
-from .. import engine
-from ...errors import SpecError
+from .. import signals
+from ...errors import EvalError, SpecError
+from ..exploration import ExplorationBase, Stop, rss_mib
+from ..invariants import invariant_checker, probe_functions, prober
 from ...types import TBool, TInt
 from .partition import Codec, Partition
 
@@ -79,12 +81,13 @@ def payload(model, opts, codec):
             "check_invariants": bool(opts.check_invariants), "deadlock": bool(opts.deadlock)}
 
 
-def explore(model, opts, address=None, actors=None):
-    if opts.keep_graph or getattr(opts, "checkpoint", None):
-        what = "the state graph is kept" if opts.keep_graph else "checkpoints are written"
-        sys.stderr.write(f"mm-explorer: ray backend not used ({what} by the reference backend only); "
-                         "running the reference backend\n")
-        return engine.explore(model, opts)
+def explore(model, opts, resume=None, address=None, actors=None):
+    """Breadth-first search over Ray actors. Checkpoints and the kept state graph are features
+    of the single-machine backends; asking for them here is a usage error."""
+    for asked, what in ((resume is not None, "--resume"), (opts.checkpoint, "--checkpoint"),
+                        (opts.keep_graph, "--graph")):
+        if asked:
+            raise SpecError(None, f"{what} is not supported by the ray backend; use --backend c or python")
     ray = import_ray()
     if ray is None:
         raise SpecError(None, MISSING)
@@ -92,7 +95,8 @@ def explore(model, opts, address=None, actors=None):
         raise SpecError(None, "--ray-actors must be at least 1")
     started = start(ray, address)
     try:
-        return _run(ray, model, opts, actors)
+        with signals.Interrupts():
+            return _run(ray, model, opts, actors)
     finally:
         if started:
             ray.shutdown()
@@ -119,23 +123,15 @@ def _run(ray, model, opts, actors):
 
 
 def _loop(drv, model, opts, ex):
-    violated = drv.violated
     inv_fns = [model.invariant_fn(i) for i in range(len(model.invariant_list))]
-    check_state = engine.invariant_checker(model, opts, ex, violated, inv_fns)
-    probe_fns = [model.ns[f"_probe{j}"] for _, _, j in getattr(model, "probes", None) or []] if opts.probes else []
+    check_state = invariant_checker(model, opts, ex, drv.violated, inv_fns)
+    probe_fns = probe_functions(model, opts)
     ex.premise_seen = [False] * len(probe_fns)
-
-    def probe(state):
-        for i, fn in enumerate(probe_fns):
-            if not ex.premise_seen[i]:
-                try:
-                    ex.premise_seen[i] = bool(fn(state))
-                except Exception:  # as the engine: a premise that cannot be evaluated did not hold
-                    pass
+    probe = prober(probe_fns, ex.premise_seen)
     try:
         try:
             inits = model.initial_states()
-        except engine.EvalError as e:
+        except EvalError as e:
             ex.error = (-1, None, e)
             inits = []
         done = ex.error is not None or drv.seed(inits, check_state, probe)
@@ -145,26 +141,24 @@ def _loop(drv, model, opts, ex):
             now = time.perf_counter()
             drv.progress(now)
             if not done:
-                if drv.interrupted:
-                    raise KeyboardInterrupt()
+                if signals.requested():
+                    raise Stop("interrupted")
                 if drv.deadline is not None and now >= drv.deadline:
-                    raise engine.Stop(f"timeout of {opts.timeout:g} s reached")
+                    raise Stop(f"timeout of {opts.timeout:g} s reached")
                 drv.check_memory()
         if ex.stopped is None and ex.error is None and not drv.halted and not ex.violations_stop(opts):
             ex.complete = drv.cursor >= drv.n
-    except engine.Stop as s:
+    except Stop as s:
         ex.stopped = s.reason
-        drv.cursor = drv.level_start
-    except KeyboardInterrupt:
-        ex.stopped = "interrupted"
         drv.cursor = drv.level_start
     ex._n = drv.n
     ex._levels = drv.levels
+    ex.cut = ex.stopped is not None and ex.stopped.startswith("max depth")
     ex.cursor = drv.cursor
     ex.queue_left = max(drv.n - drv.cursor, 0)
     ex.depth = drv.depth
     ex.seconds = time.perf_counter() - drv.t0
-    ex.peak_mib = max(ex.peak_mib, engine.rss_mib() + sum(drv.actor_mib))
+    ex.peak_mib = max(ex.peak_mib, rss_mib() + sum(drv.actor_mib))
     ex.violated_set = {v for v, _ in ex.violations}
 
 
@@ -200,8 +194,8 @@ class _Depth(_Lazy):
         return bisect_right(self.ex._levels, i) - 1
 
 
-class DistExploration(engine.Exploration):
-    """engine.Exploration's attributes; the states themselves stay with their partitions."""
+class DistExploration(ExplorationBase):
+    """An exploration whose states stay with their partitions; those on the traces are fetched."""
 
     def __init__(self, model, actors):
         super().__init__(model)

@@ -9,41 +9,19 @@ rules, so counts, cursor and the first violation equal the single-machine run's.
 
 from __future__ import annotations
 
-import signal
 import time
 from bisect import bisect_right
 
-from .. import engine
+from .. import signals
 from ...errors import EvalError
+from ..bfs import RUNTIME_ERRORS, memory_reason
+from ..exploration import Stop, rss_mib
+from ..invariants import locate
 from .partition import KEY_BITS, Codec, owner
 
 POLL = 0.25
 ALL = (1 << KEY_BITS) - 1
 KEEP_ALL = (1 << 63) - 1
-
-
-class Deferred:
-    """Ctrl-C and SIGTERM wait until the block is over (then the run stops at a level boundary)."""
-
-    def __init__(self, driver):
-        self.driver = driver
-
-    def _flag(self, signum, frame):
-        self.driver.interrupted = True
-
-    def __enter__(self):
-        self.old = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self.old.append((sig, signal.signal(sig, self._flag)))
-            except ValueError:  # not the main thread: nothing to defer
-                pass
-        return self
-
-    def __exit__(self, *exc):
-        for sig, old in self.old:
-            signal.signal(sig, old)
-        return False
 
 
 class Driver:
@@ -68,13 +46,16 @@ class Driver:
 
     # --- waiting with limits ------------------------------------------------------------------
     def get(self, refs):
-        """ray.get with the time limit, progress and Ctrl-C checked while the actors work."""
+        """ray.get with the time limit, progress and Ctrl-C checked while the actors work; a stop
+        abandons the level (nothing of it is recorded yet)."""
         pending = list(refs)
         while pending:
             _, pending = self.ray.wait(pending, num_returns=len(pending), timeout=POLL)
             now = time.perf_counter()
+            if signals.requested():
+                raise Stop("interrupted")
             if self.deadline is not None and now >= self.deadline:
-                raise engine.Stop(f"timeout of {self.opts.timeout:g} s reached")
+                raise Stop(f"timeout of {self.opts.timeout:g} s reached")
             self.progress(now)
         return self.ray.get(list(refs))
 
@@ -85,10 +66,11 @@ class Driver:
                                 "queue": self.n - self.level_start, "seconds": now - self.t0})
 
     def check_memory(self):
-        mem = max([engine.rss_mib()] + self.actor_mib)
-        self.ex.peak_mib = max(self.ex.peak_mib, engine.rss_mib() + sum(self.actor_mib))
+        """The memory limit holds for each process (the driver and every actor)."""
+        mem = max([rss_mib()] + self.actor_mib)
+        self.ex.peak_mib = max(self.ex.peak_mib, rss_mib() + sum(self.actor_mib))
         if self.opts.max_memory is not None and mem >= self.opts.max_memory:
-            raise engine.Stop(f"memory limit of {self.opts.max_memory} MiB reached ({mem:.0f} MiB resident)")
+            raise Stop(memory_reason(self.opts, mem))
 
     # --- initial states (numbered and checked here, as the compiled backend does) -------------
     def seed(self, inits, check_state, probe):
@@ -126,8 +108,7 @@ class Driver:
                 for i, a in enumerate(self.actors)]
         summaries = self.get([o[k] for o in outs])
         judged = self.get(recv)
-        with Deferred(self):  # from here on the level is settled and committed whole
-            return self.decide(grow, summaries, judged)
+        return self.decide(grow, summaries, judged)  # a stop requested now waits for the next level
 
     def decide(self, grow, summaries, judged):
         np, opts, ex = self.np, self.opts, self.ex
@@ -288,10 +269,10 @@ class Driver:
         try:
             self.model.successors(state)
         except EvalError as e:
-            ex.error = (g, engine._locate(self.model, state), e)
+            ex.error = (g, locate(self.model, state), e)
             return
-        except (ZeroDivisionError, IndexError, KeyError, TypeError) as e:
-            ex.error = (g, engine._locate(self.model, state), EvalError(-1, f"runtime error: {e}"))
+        except RUNTIME_ERRORS as e:
+            ex.error = (g, locate(self.model, state), EvalError(-1, f"runtime error: {e}"))
             return
         ex.error = (g, None, EvalError(-1, "the successor function failed on one node only"))
 

@@ -65,6 +65,9 @@ def namespace(source, runtime):
 
 class Partition:
     def __init__(self, me, n, payload):
+        from ...version import __version__
+        if payload["version"] != __version__:
+            raise RuntimeError(f"this node runs mm-explorer {__version__}, the driver {payload['version']}")
         self.me, self.n = me, n
         self.codec = Codec(payload["typecode"], payload["width"], payload["bools"])
         ns = namespace(payload["source"], payload["runtime"])

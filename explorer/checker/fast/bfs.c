@@ -20,8 +20,7 @@
 #define R_INVERR (-3)
 #define R_OOM (-4)
 
-enum { ST_RUNNING = 0, ST_COMPLETE = 1, ST_VIOLATION = 2, ST_DEADLOCK = 3, ST_ERROR = 4, ST_MAXSTATES = 5,
-       ST_MAXDEPTH = 6, ST_INVERR = 7, ST_OOM = 8, ST_PROBEERR = 9 };
+/* the ST_* status codes and mx_info_t come from status.py, in front of this file */
 
 #if NI < 256
 typedef uint8_t via_t;
@@ -49,17 +48,34 @@ static inline int keq(const pkey_t *a, const pkey_t *b) {
 }
 static inline int kempty(const pkey_t *e) { return (e->w[W - 1] >> 63) != 0; }
 
-typedef struct { pkey_t *tab; uint64_t cap, n; int mapped; } __attribute__((aligned(64))) hset;
+/* The memory budget: bytes the tables and the store may hold together (0: no budget). Both
+   table threads grow their tables, so `used` is updated atomically. */
+typedef struct { uint64_t limit, used; int hit; } budget;
+
+static int bg_take(budget *g, uint64_t bytes) {
+    if (!g) return 0;
+    uint64_t u = __atomic_add_fetch(&g->used, bytes, __ATOMIC_RELAXED);
+    if (g->limit && u > g->limit) {
+        __atomic_sub_fetch(&g->used, bytes, __ATOMIC_RELAXED);
+        __atomic_store_n(&g->hit, 1, __ATOMIC_RELAXED);
+        return 1;
+    }
+    return 0;
+}
+static void bg_give(budget *g, uint64_t bytes) { if (g) __atomic_sub_fetch(&g->used, bytes, __ATOMIC_RELAXED); }
+
+typedef struct { pkey_t *tab; uint64_t cap, n; int mapped; budget *bg; } __attribute__((aligned(64))) hset;
 
 /* Large tables are mapped with transparent huge pages: every lookup lands on a random page, and
    with 4 KiB pages nearly every one would also miss the TLB. */
-static int hs_alloc(hset *h, uint64_t cap) {
+static int hs_alloc(hset *h, uint64_t cap, budget *bg) {
     size_t bytes = cap * sizeof(pkey_t);
     pkey_t *t;
     int mapped = 0;
+    if (bg_take(bg, bytes)) return 1;
     if (bytes >= (4u << 20)) {
         void *m = mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) return 1;
+        if (m == MAP_FAILED) { bg_give(bg, bytes); return 1; }
 #ifdef MADV_HUGEPAGE
         madvise(m, bytes, MADV_HUGEPAGE);
 #endif
@@ -67,14 +83,15 @@ static int hs_alloc(hset *h, uint64_t cap) {
         mapped = 1;
     } else {
         t = malloc(bytes);
-        if (!t) return 1;
+        if (!t) { bg_give(bg, bytes); return 1; }
     }
     memset(t, 0xff, bytes);
-    h->tab = t; h->cap = cap; h->n = 0; h->mapped = mapped;
+    h->tab = t; h->cap = cap; h->n = 0; h->mapped = mapped; h->bg = bg;
     return 0;
 }
 static void hs_free(hset *h) {
     if (!h->tab) return;
+    bg_give(h->bg, h->cap * sizeof(pkey_t));
     if (h->mapped) munmap(h->tab, h->cap * sizeof(pkey_t));
     else free(h->tab);
     h->tab = 0;
@@ -86,7 +103,7 @@ static void hs_put(pkey_t *tab, uint64_t mask, const pkey_t *k) {
 }
 static int hs_grow(hset *h) {
     hset g;
-    if (hs_alloc(&g, h->cap * 2)) return 1;
+    if (hs_alloc(&g, h->cap * 2, h->bg)) return 1;
     for (uint64_t i = 0; i < h->cap; i++)
         if (!kempty(&h->tab[i])) hs_put(g.tab, g.cap - 1, &h->tab[i]);
     g.n = h->n;
@@ -153,6 +170,7 @@ typedef struct {
     int fixed;             /* debugging: always one (0) or two (1) threads */
     uint8_t pseen[NPR];    /* premise probes: did the premise hold in some state yet */
     int npending;
+    budget bg;
 } ctx;
 
 /* premise probes on a state just added, as engine.explore's add(): 0, or 1 when one fails to evaluate */
@@ -185,11 +203,13 @@ static double now_s(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+#define STATE_BYTES (sizeof(pkey_t) + sizeof(uint32_t) + sizeof(via_t))
 static int store_reserve(ctx *c, uint64_t need) {
     if (need <= c->cap) return 0;
     if (need > 0xFFFFFFF0ULL) return 1;
     uint64_t cap = c->cap ? c->cap : 1024;
     while (cap < need) cap *= 2;
+    if (bg_take(&c->bg, (cap - c->cap) * STATE_BYTES)) return 1;
     pkey_t *s = realloc(c->states, cap * sizeof(pkey_t)); if (!s) return 1; c->states = s;
     uint32_t *p = realloc(c->parent, cap * sizeof(uint32_t)); if (!p) return 1; c->parent = p;
     via_t *v = realloc(c->via, cap * sizeof(via_t)); if (!v) return 1; c->via = v;
@@ -219,7 +239,7 @@ void *mx_new(int nth, int64_t max_states, int64_t max_depth, int deadlock, int c
     c->deadlock = deadlock; c->cont = cont; c->check_inv = check_inv && NINV > 0;
     c->chunk = 1 << 15;
     c->fixed = getenv("MM_EXPLORER_TWO") ? atoi(getenv("MM_EXPLORER_TWO")) : -1;
-    if (hs_alloc(&c->hs[0], 1024) || hs_alloc(&c->hs[1], 1024) || store_reserve(c, 1024)) return 0;
+    if (hs_alloc(&c->hs[0], 1024, &c->bg) || hs_alloc(&c->hs[1], 1024, &c->bg) || store_reserve(c, 1024)) return 0;
     return c;
 }
 
@@ -426,6 +446,14 @@ static int record(ctx *c, int nbuf) {
                 if (c->deadlock) return stop(c, ST_DEADLOCK, p);
                 continue;
             }
+            /* memory first, so that a stop for memory lands between two parents (exact resume) */
+            uint64_t fresh = 0;
+            for (uint64_t x = e; x < e + cnt; x++) {
+                int32_t r = b->res[b->hash[x] >> 63][x];
+                if (r == R_OOM) return stop(c, ST_OOM, 0);
+                fresh += r != R_DUP;
+            }
+            if (store_reserve(c, c->n + fresh)) return stop(c, ST_OOM, 0);
             c->transitions += cnt;
             uint32_t prev = 0xFFFFFFFFu;
             for (uint64_t x = e; x < e + cnt; x++) {
@@ -435,8 +463,6 @@ static int record(ctx *c, int nbuf) {
                 int sh = (int)(b->hash[x] >> 63);
                 int32_t r = b->res[sh][x];
                 if (r == R_DUP) continue;
-                if (r == R_OOM) return stop(c, ST_OOM, 0);
-                if (store_reserve(c, c->n + 1)) return stop(c, ST_OOM, 0);
                 uint64_t nn = c->n++;
                 c->states[nn] = b->ob.keys[x]; c->parent[nn] = (uint32_t)p; c->via[nn] = (via_t)k;
                 if (c->npending > 0 && probe_state(c, nn)) { c->cur = p + 1; return stop(c, ST_PROBEERR, nn); }
@@ -572,13 +598,65 @@ int mx_run(void *p, double budget) {
     }
 }
 
-/* n, transitions, status, stop_state, cursor, nviol, nlvl, depth, table bytes, store bytes, cut */
-void mx_info(void *p, int64_t *out) {
+void mx_info(void *p, mx_info_t *out) {
     ctx *c = p;
-    out[0] = c->n; out[1] = c->transitions; out[2] = c->status; out[3] = c->stop_state;
-    out[4] = c->cur; out[5] = c->nviol; out[6] = c->nlvl; out[7] = c->depth; out[10] = c->cut;
-    out[8] = (int64_t)(c->hs[0].cap + c->hs[1].cap) * sizeof(pkey_t);
-    out[9] = (int64_t)c->cap * (sizeof(pkey_t) + sizeof(uint32_t) + sizeof(via_t));
+    out->n = c->n; out->transitions = c->transitions; out->status = c->status; out->stop_state = c->stop_state;
+    out->cursor = c->cur; out->nviol = c->nviol; out->nlvl = c->nlvl; out->depth = c->depth; out->cut = c->cut;
+    out->table_bytes = (int64_t)(c->hs[0].cap + c->hs[1].cap) * sizeof(pkey_t);
+    out->store_bytes = (int64_t)c->cap * STATE_BYTES;
+    out->budget_hit = c->bg.hit;
+}
+/* the memory budget in bytes (0: none), counted from what is held now */
+void mx_set_budget(void *p, int64_t bytes) { ctx *c = p; c->bg.limit = bytes > 0 ? c->bg.used + (uint64_t)bytes : 0; }
+
+/* every stored state: slot values (n * NS), parent (-1 for initial states) and via (-1 likewise) */
+void mx_dump(void *p, int64_t *vals, int64_t *parent, int64_t *via) {
+    ctx *c = p;
+    SV st[NS];
+    for (uint64_t i = 0; i < c->n; i++) {
+        unpack(&c->states[i], st);
+        for (int j = 0; j < NS; j++) vals[i * NS + j] = st[j];
+        int init = c->parent[i] == 0xFFFFFFFFu;
+        parent[i] = init ? -1 : (int64_t)c->parent[i];
+        via[i] = init ? -1 : (int64_t)c->via[i];
+    }
+}
+
+/* a checkpoint's states into an empty context: 0, -1 a value outside its domain, -2 out of memory */
+int mx_load(void *p, int64_t n, const int64_t *vals, const int64_t *parent, const int64_t *via) {
+    ctx *c = p;
+    if (store_reserve(c, (uint64_t)n)) return -2;
+    for (int64_t i = 0; i < n; i++) {
+        pkey_t k;
+        if (pack_vals(vals + i * NS, &k)) return -1;
+        uint64_t hv = khash(&k);
+        int r = hs_insert(&c->hs[hv >> 63], &k, hv);
+        if (r < 0) return -2;
+        if (r == 0) return -1;
+        c->states[c->n] = k;
+        c->parent[c->n] = parent[i] < 0 ? 0xFFFFFFFFu : (uint32_t)parent[i];
+        c->via[c->n] = parent[i] < 0 ? 0 : (via_t)via[i];
+        c->n++;
+    }
+    return 0;
+}
+
+/* where a resumed search stands: the level table (nlvl starts, the last one the end of the level
+   being expanded), its depth, the cursor inside it, and the counters */
+int mx_set_position(void *p, int64_t nlvl, const int64_t *lvl, int64_t depth, int64_t cur, int64_t transitions,
+                    int64_t cut, const int64_t *fired, const int64_t *enabled, int64_t nviol, const int64_t *vinv,
+                    const int64_t *vidx) {
+    ctx *c = p;
+    for (int64_t i = 0; i < nlvl; i++) if (lvl_push(c, (uint64_t)lvl[i])) return -2;
+    if (nviol > NV) return -1;
+    c->started = 1; c->level_open = 1;
+    c->depth = depth; c->lvl_start = (uint64_t)lvl[nlvl - 2]; c->lvl_end = (uint64_t)lvl[nlvl - 1]; c->cur = (uint64_t)cur;
+    c->cut_mode = c->max_depth >= 0 && c->depth >= c->max_depth;
+    c->transitions = (uint64_t)transitions; c->cut = (int)cut;
+    for (int i = 0; i < NI; i++) { c->fired[i] = (uint64_t)fired[i]; c->enabled[i] = (uint64_t)enabled[i]; }
+    c->nviol = (int)nviol;
+    for (int64_t i = 0; i < nviol; i++) { c->viol_inv[i] = (int32_t)vinv[i]; c->viol_idx[i] = (uint64_t)vidx[i]; }
+    return 0;
 }
 void mx_counts(void *p, int64_t *fired, int64_t *enabled) {
     ctx *c = p;

@@ -113,7 +113,7 @@ class Translator:
             else:
                 raise Unsupported(f"unexpected top-level {type(node).__name__}")
         self.n_inv = len(model.invariant_list)
-        self.n_probe = len(getattr(model, "probes", []) or [])
+        self.n_probe = len(model.probes)
         self.n_inst = len(model.instances)
 
     # --- constants --------------------------------------------------------------------------------
