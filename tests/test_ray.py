@@ -26,7 +26,8 @@ FINDING = os.path.join(ROOT, "configs", "gup_shmem_minor.yaml")
 @pytest.fixture(scope="module")
 def cluster():
     """One local Ray for the module (starting Ray takes seconds); its address for subprocesses."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+             runtime_env={"env_vars": {"PYTHONPATH": ROOT}})  # the workers import this checkout
     yield ray.get_runtime_context().gcs_address
     ray.shutdown()
 
@@ -111,3 +112,20 @@ def test_without_the_extra_the_backend_is_a_clear_usage_error(cli, monkeypatch):
     r = cli("check", SPEC, "--backend", "ray")
     assert r.code == 2
     assert "pip install 'mm-explorer[ray]'" in r.err and "Traceback" not in r.err
+
+
+def test_what_the_ray_backend_cannot_do_is_a_usage_error(cli, cluster, tmp_path):
+    for extra in (["--ray-actors", "0"], ["--checkpoint", str(tmp_path / "ck")], ["--graph", str(tmp_path / "g.dot")]):
+        r = cli("check", SPEC, "--backend", "ray", *extra)
+        assert r.code == 2 and "Traceback" not in r.err, (extra, r.err)
+    r = cli("check", SPEC, "--ray-actors", "2")
+    assert r.code == 2 and "need --backend ray" in r.err
+
+
+def test_map_tasks_runs_on_ray_in_order_and_raises_the_tasks_error(cluster):
+    from explorer.checker.distributed.tasks import map_tasks
+    jobs = [(2, k) for k in range(12)]
+    assert map_tasks(pow, jobs, use_ray=True) == [2 ** k for k in range(12)]
+    assert map_tasks(pow, jobs, use_ray=False) == [2 ** k for k in range(12)]
+    with pytest.raises(ValueError):
+        map_tasks(int, [("12",), ("twelve",)], use_ray=True)

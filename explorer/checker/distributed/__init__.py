@@ -33,7 +33,8 @@ def import_ray():
 
 
 def start(ray, address=None, num_cpus=None):
-    """Connect to the cluster at `address` (or start a local Ray); True if this call started it."""
+    """Connect to the cluster at `address` (or start a new local Ray, never joining one that
+    happens to run on this machine); True if this call started or joined it (and must stop it)."""
     if ray.is_initialized():
         return False
     import logging
@@ -42,7 +43,7 @@ def start(ray, address=None, num_cpus=None):
         path = os.pathsep.join(p for p in (package_root(), os.environ.get("PYTHONPATH")) if p)
         extra["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
     try:
-        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+        ray.init(address=address or "local", num_cpus=None if address else num_cpus, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.ERROR, configure_logging=True, **extra)
     except (ConnectionError, ValueError, RuntimeError) as e:
         where = f"--ray-address {address}" if address else "a local Ray"

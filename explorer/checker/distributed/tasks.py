@@ -34,8 +34,9 @@ def map_tasks(fn, args_list, address=None, use_ray=None, num_cpus=1):
     from . import start
     started = start(ray, address)
     try:
-        remote = ray.remote(num_cpus=num_cpus)(fn)
-        refs = [remote.remote(*a) for a in args_list]
+        remote = ray.remote(num_cpus=num_cpus)(_call)
+        fn_ref = ray.put(fn)
+        refs = [remote.remote(fn_ref, *a) for a in args_list]
         try:
             return ray.get(refs)
         except ray.exceptions.RayTaskError as e:
@@ -44,3 +45,7 @@ def map_tasks(fn, args_list, address=None, use_ray=None, num_cpus=1):
         if started:
             ray.shutdown()
 
+
+def _call(fn, *args):
+    """The task: any callable Ray can serialise (a builtin too), with its arguments."""
+    return fn(*args)
