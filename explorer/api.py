@@ -7,10 +7,24 @@ from .errors import SpecError
 BACKENDS = ("auto", "c", "python", "ray")
 
 def load(path, overrides=None, actions=None, invariants=None, check=None, reach=None, expect=None):
-    """Load and compile a config (or a spec file alone) into a Problem. `reach`: a list of target
-    expressions (a witness query instead of invariants); `expect`: 'reachable' or 'unreachable'."""
+    """Load and compile a config (or a spec file alone) into a Problem. `path` is a file, or the
+    name of a shipped config (`seed_continue`; `mm-explorer configs` lists them). `reach`: a list
+    of target expressions (a witness query instead of invariants); `expect`: 'reachable' or
+    'unreachable'."""
+    import os
+    from .lang import shipped
     from .lang.config import load as _load
-    return _load(path, overrides, actions, invariants, check, reach, expect)
+    if not os.path.exists(path):
+        named = shipped.config_path(str(path))
+        if named is None and shipped.is_name(str(path)):
+            from .errors import Pos, SpecError, did_you_mean
+            raise SpecError(Pos(f"<{path}>", 1, 1), f"{path}: no such file, and no shipped config has this name"
+                            + did_you_mean(str(path), shipped.config_names()) + " (mm-explorer configs lists them)")
+        path = named or path
+    from .checker.symmetry import reduced
+    problem = _load(path, overrides, actions, invariants, check, reach, expect)
+    problem.model = reduced(problem.model)  # a spec's `symmetric:` sets: one state per orbit
+    return problem
 
 
 def check(problem, **options):

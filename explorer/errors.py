@@ -9,6 +9,7 @@ EXIT_OK = 0
 EXIT_VIOLATION = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCOMPLETE = 3
+EXIT_REFUSED = 4  # the modelled kernel refuses the configuration (an `assume:` of the spec)
 
 
 class Pos:
@@ -38,8 +39,26 @@ class SpecError(Exception):
 
     def __str__(self) -> str:
         if self.pos is None:
-            return f"error: {self.message}"
-        return f"{self.pos}: error: {self.message}"
+            return one_line(f"error: {self.message}")
+        return one_line(f"{self.pos}: error: {self.message}")
+
+
+def one_line(text: str) -> str:
+    """Text as one printable line: a line break or control character from the input is escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class Refused(SpecError):
+    """A configuration the spec's assumptions reject (for an open config: a world to drop).
+    `kernel`: the assumption is one the spec lists under `refusals:`, the modelled kernel's own
+    check (e.g. a UFFDIO_REGISTER mode this version lacks): not bad input but an answer, verdict
+    `refused`, exit code 4. Any other assumption is bad input (exit 2). `reason` is the
+    assumption's message alone."""
+
+    def __init__(self, pos: Pos | None, message: str, reason: str = "", kernel: bool = False):
+        super().__init__(pos, message)
+        self.reason = reason or message
+        self.kernel = kernel
 
 
 class LimitError(Exception):

@@ -124,9 +124,13 @@ class Model:
         self.source_code = ""
         self.ns = None  # the generated module's globals (its functions are read through the methods below)
         self.init_specs = []  # (sn, stmts)
+        self.symmetric = []  # names of the interchangeable sets the spec declares
+        self.symmetry = None  # the reduction in use (checker/symmetry.py), once a check applies it
+        self.worlds = None  # an open config: the worlds composed into this model (lang/compose.py)
+        self.annotations = None  # lang.annotations.Annotations: index labels, actors, refusals
         self.invariant_list = []  # the invariants in the order of their compiled functions _inv0, _inv1, ...
         self.probes = []  # (invariant name, premise text, j): premise j of an implies(a, b), function _probe{j}
-        self._instance_code = []  # per instance, the lines of its part of _next
+        self.instance_lines = []  # per instance, the lines of its part of _next
 
     # --- helpers used by the compiler -----------------------------------------------------------
     def symbol_id(self, name: str) -> int:
@@ -264,6 +268,10 @@ class Model:
         return [self.symbol_id(s) for s in t.symbols]
 
     # --- running compiled code -----------------------------------------------------------------
+    def default_state(self):
+        """The state every variable's default and `init:` give, before the init blocks run."""
+        return self.ns["_DEFAULT"]
+
     def initial_states(self):
         return [s for _, s in self.ns["_init"]()]
 
@@ -294,7 +302,7 @@ class Model:
         if fn is None:
             # the same lines as in _next, which the loader checked before running the module
             code = "\n".join(["def _act%d(state):" % i, "    out = []", "    _app = out.append"]
-                             + self._instance_code[i] + ["    return out"])
+                             + self.instance_lines[i] + ["    return out"])
             exec(compile(code, f"<spec instance {i}>", "exec"), self.ns)
             fn = self.ns[f"_act{i}"]
         return fn(state)

@@ -31,12 +31,43 @@ def flatten(state: dict, layout: dict) -> dict:
     return out
 
 
-def show_value(v) -> str:
-    if v is True:
-        return "TRUE"
-    if v is False:
-        return "FALSE"
+_BOOLS = {"text": ("TRUE", "FALSE"), "cell": ("T", "F"), "yaml": ("true", "false")}
+
+
+def show_value(v, form: str = "text") -> str:
+    """The one value formatter. `form`: "text" (TRUE / FALSE, the report and the diff), "cell"
+    (T / F, diagram and viewer cells), "yaml" (true / false, lists and mappings in YAML flow
+    style, symbols bare: constants and settings as a config writes them). None is "-"."""
+    if v is True or v is False:
+        return _BOOLS[form][0 if v else 1]
+    if v is None:
+        return "-"
+    if isinstance(v, list):
+        return "[" + ", ".join(show_value(x, form) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {show_value(x, form)}" for k, x in v.items()) + "}"
     return str(v)
+
+
+def step_title(stp: dict) -> str:
+    """A step as `action(param=value, ...)`, indices by the names the spec gives them (vma0)."""
+    if stp.get("action") is None:
+        return "initial state"
+    named = stp.get("named") or {}
+    if not named:
+        return stp.get("label") or stp["action"]
+    params = stp.get("params") or {}
+    return f"{stp['action']}(" + ", ".join(f"{k}={named.get(k, v)}" for k, v in params.items()) + ")"
+
+
+def world_lines(data: dict) -> list:
+    """`vma0: private, R, memfd, uffd:minor` for every index the spec names by role."""
+    return [f"{item['name']}: {item['label']}" for items in (data.get("world") or {}).values()
+            for item in items if item.get("label")]
+
+
+def invariant_doc(data: dict, name) -> str:
+    return (data.get("invariant_docs") or {}).get(name) or ""
 
 
 def changes(prev: dict, cur: dict, layout: dict):
@@ -106,7 +137,7 @@ def format_trace(trace: list, layout: dict, style: Style, bad_keys=()) -> list:
             for l in format_state_compact(stp["state"], layout):
                 lines.append(f"  {' ' * width}     {l}")
         else:
-            label = stp.get("label") or stp["action"]
+            label = step_title(stp)
             src = f"   {style.dim(stp['source'])}" if stp.get("source") else ""
             lines.append(style.bold(f"  {n:>{width}}  {label}") + src)
             if stp.get("state") is None:
@@ -123,49 +154,10 @@ def format_trace(trace: list, layout: dict, style: Style, bad_keys=()) -> list:
     return lines
 
 
-def header_lines(data: dict, style: Style | None = None) -> list:
-    """What is checked: tool, config, module and the constants set (printed before exploring)."""
-    style = style or Style(False)
-    L = [style.bold(f"mm-explorer {data.get('version', '')}") + f": {data.get('config')} (module {data.get('module')})"]
-    consts = data.get("constants") or {}
-    chosen = data.get("constants_set")
-    shown = {k: v for k, v in consts.items() if chosen is None or k in chosen}
-    if shown:
-        L.append("constants: " + ", ".join(f"{k}={_show_const(v)}" for k, v in shown.items())
-                 + (" (others at their defaults)" if len(shown) < len(consts) else ""))
-    return L
-
-
-def format_result(data: dict, style: Style | None = None, verbose=False, header=True) -> str:
-    style = style or Style(False)
-    L = header_lines(data, style) if header else []
+def format_coverage(data: dict, style, verbose=False) -> list:
+    """The coverage table (verbose) and the warnings about what the check says nothing about."""
+    L = []
     v = data["verdict"]
-    stats = data["stats"]
-    layout = data.get("variables") or {}
-    if data.get("trace"):
-        what = {"violation": f"Counterexample to {data.get('invariant')}", "deadlock": "Trace to the deadlock",
-                "error": "Trace to the runtime error"}.get(v, f"Witness for {data.get('invariant')}")
-        L.append("")
-        L.append(style.bold(f"{what} ({len(data['trace']) - 1} steps):"))
-        culprits = data.get("culprits") or {}
-        bad = set(culprits.get("slots") or []) if culprits.get("invariant") == data.get("invariant") else set()
-        L.extend(format_trace(data["trace"], layout, style, bad_keys=bad))
-        if v == "violation":
-            inv = data.get("invariant")
-            expr = (data.get("invariant_exprs") or {}).get(inv)
-            L.append(f"  {style.red('violated')}: {inv}" + (f"  ==  {expr}" if expr else ""))
-            last = flatten(data["trace"][-1].get("state") or {}, layout)
-            if bad & set(last):  # the values that make it false (a renderer adds them to the result)
-                L.append("  because: " + ", ".join(f"{k} = {show_value(x)}" for k, x in last.items() if k in bad))
-        if len(data.get("violations") or []) > 1:
-            L.append("")
-            L.append("Other invariants violated (first violation of each, with --continue):")
-            for vi in data["violations"][1:]:
-                L.append(f"  {vi['invariant']}: after {len(vi['trace']) - 1} steps")
-    L.append("")
-    sps = stats.get("states_per_second")
-    L.append(f"{stats['distinct_states']:,} distinct states, {stats['transitions']:,} transitions, depth {stats['depth']}, "
-             f"{stats.get('initial_states', 0)} initial, {stats.get('seconds', 0):.2f} s" + (f" ({sps:,} states/s)" if sps else ""))
     cov = data.get("coverage") or {}
     if cov.get("unavailable"):
         L.append(style.dim("not in this configuration: " + "; ".join(f"{u['action']} ({u['reason']})" for u in cov["unavailable"])))
@@ -203,25 +195,106 @@ def format_result(data: dict, style: Style | None = None, verbose=False, header=
     if never and v in ("ok", "incomplete"):
         shown = ", ".join(never[:8]) + (f", and {len(never) - 8} more" if len(never) > 8 else "")
         L.append(style.yellow(f"warning: {len(never)} action instance(s) never fired, so the check says nothing about them: {shown}"))
+    none = cov.get("no_instance") or []
+    if none and v in ("ok", "incomplete"):
+        L.append(style.yellow(f"warning: {len(none)} action(s) of this config have no instance for these constants "
+                              f"(their guard or require is false for every parameter), so the check says nothing "
+                              f"about them: {', '.join(none)}"))
+    return L
+
+
+def header_lines(data: dict, style: Style | None = None) -> list:
+    """What is checked: tool, config, module, the constants set, the world by role and the
+    question (printed before exploring)."""
+    style = style or Style(False)
+    L = [style.bold(f"mm-explorer {data.get('version', '')}") + f": {data.get('config')} (module {data.get('module')})"]
+    consts = data.get("constants") or {}
+    chosen = data.get("constants_set")
+    shown = {k: v for k, v in consts.items() if chosen is None or k in chosen}
+    if shown:
+        L.append("constants: " + ", ".join(f"{k}={show_value(v, 'yaml')}" for k, v in shown.items())
+                 + (" (others at their defaults)" if len(shown) < len(consts) else ""))
+    world = world_lines(data)
+    if world:
+        L.append("world: " + "; ".join(world))
+    if data.get("question"):
+        L.append("question: " + data["question"])
+    return L
+
+
+def format_result(data: dict, style: Style | None = None, verbose=False, header=True) -> str:
+    style = style or Style(False)
+    L = header_lines(data, style) if header else []
+    v = data["verdict"]
+    stats = data["stats"]
+    if data.get("trace"):
+        L.extend(_format_counterexample(data, style))
+    L.append("")
+    sps = stats.get("states_per_second")
+    L.append(f"{stats['distinct_states']:,} distinct states, {stats['transitions']:,} transitions, depth {stats['depth']}, "
+             f"{stats.get('initial_states', 0)} initial, {stats.get('seconds', 0):.2f} s" + (f" ({sps:,} states/s)" if sps else ""))
+    if stats.get("symmetry"):
+        L.append(f"symmetry on over {', '.join(stats['symmetry'])}: states are counted one per orbit; "
+                 "traces are replayed without symmetry")
+    if data.get("worlds"):
+        w = data["worlds"]
+        L.append(f"worlds: {w['explored']:,} explored in one run, {w['refused']:,} refused by the spec's assumptions"
+                 + (f" (e.g. {w['refused_examples'][0]['world']}: {w['refused_examples'][0]['reason']})"
+                    if verbose and w.get("refused_examples") else ""))
+    L.extend(format_coverage(data, style, verbose))
     verdict_line = {"ok": style.green("OK"), "violation": style.red("VIOLATION"), "deadlock": style.red("DEADLOCK"),
                     "incomplete": style.yellow("INCOMPLETE"), "error": style.red("ERROR"),
                     "reachable": style.bold("REACHABLE"), "unreachable": style.bold("UNREACHABLE"),
-                    "mixed": style.bold("ANSWERED")}[v]
+                    "mixed": style.bold("ANSWERED"), "refused": style.yellow("REFUSED")}[v]
     L.append(f"{verdict_line}: {data.get('message', '')}")
+    answer = (data.get("answers") or {}).get(v)
+    if answer:
+        L.append(f"answer: {answer}")
     return "\n".join(L) + "\n"
 
 
-def _show_const(v):
-    """A constant as YAML flow text: true/false, symbols bare, lists and mappings compact."""
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, list):
-        return "[" + ", ".join(_show_const(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k}: {_show_const(x)}" for k, x in v.items()) + "}"
-    return str(v)
+def _format_counterexample(data: dict, style) -> list:
+    """The trace, the violated invariant with its doc line and culprits, the other violations."""
+    v = data["verdict"]
+    layout = data.get("variables") or {}
+    what = {"violation": f"Counterexample to {data.get('invariant')}", "deadlock": "Trace to the deadlock",
+            "error": "Trace to the runtime error"}.get(v, f"Witness for {data.get('invariant')}")
+    L = ["", style.bold(f"{what} ({len(data['trace']) - 1} steps)" + (" in the world" if data.get("world") else "") + ":")]
+    if data.get("world"):
+        L.append(f"  {style.cyan(data['world'])}")
+    culprits = data.get("culprits") or {}
+    bad = set(culprits.get("slots") or []) if culprits.get("invariant") == data.get("invariant") else set()
+    L.extend(format_trace(data["trace"], layout, style, bad_keys=bad))
+    if v == "violation":
+        inv = data.get("invariant")
+        expr = (data.get("invariant_exprs") or {}).get(inv)
+        L.append(f"  {style.red('violated')}: {inv}" + (f"  ==  {expr}" if expr else ""))
+        if invariant_doc(data, inv):
+            L.append(f"  {inv}: {invariant_doc(data, inv)}")
+        last = flatten(data["trace"][-1].get("state") or {}, layout)
+        if bad & set(last):  # the values that make it false (a renderer adds them to the result)
+            L.append("  because: " + ", ".join(f"{k} = {show_value(x)}" for k, x in last.items() if k in bad))
+    if data.get("worlds") and any("worlds_breaking" in vi for vi in data.get("violations") or []):
+        L.extend(_world_violations(data, style))
+    elif len(data.get("violations") or []) > 1:
+        L.append("")
+        L.append("Other invariants violated (first violation of each, with --continue):")
+        for vi in data["violations"][1:]:
+            L.append(f"  {vi['invariant']}: after {len(vi['trace']) - 1} steps")
+    return L
+
+
+def _world_violations(data, style, shown=3):
+    """--continue over an open config: per invariant the worlds that break it, minimal first."""
+    L = ["", "Violations per invariant (minimal world first, then fewest steps; with --continue):"]
+    for vi in data["violations"]:
+        more = "" if vi.get("complete", True) else " (at least; the run stopped early)"
+        L.append(f"  {style.red(vi['invariant'])}: {vi['worlds_breaking']} world(s){more}")
+        for w in vi["worlds"][:shown]:
+            L.append(f"    {w['steps']} steps  {w['world']}")
+        if len(vi["worlds"]) > shown:
+            L.append(style.dim(f"    ... and {len(vi['worlds']) - shown} more (all in the JSON result)"))
+    return L
 
 
 def _short(v):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .version import __version__
-from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION
+from .errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, EXIT_REFUSED, EXIT_VIOLATION, Pos, SpecError, did_you_mean
 
 SCHEMA = "mm-explorer/result/1"
 
@@ -39,7 +39,7 @@ class Result:
                 return EXIT_INCOMPLETE
             return EXIT_OK
         return {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "deadlock": EXIT_VIOLATION,
-                "incomplete": EXIT_INCOMPLETE, "error": EXIT_BAD_INPUT}[v]
+                "incomplete": EXIT_INCOMPLETE, "error": EXIT_BAD_INPUT, "refused": EXIT_REFUSED}[v]
 
     def graph(self):
         """The state graph (networkx MultiDiGraph); needs check(..., keep_graph=True)."""
@@ -55,23 +55,55 @@ class Result:
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
+def refused(config: str, error) -> Result:
+    """The answer for a configuration the modelled kernel refuses (a Refused error): nothing was
+    explored; `message` is the kernel's reason, `position` where the config selects it."""
+    return Result({"schema": SCHEMA, "tool": "mm-explorer", "version": __version__, "config": config,
+                   "verdict": "refused", "message": f"the kernel refuses this configuration: {error.reason}",
+                   "position": str(error.pos) if error.pos else None, "detail": error.message})
+
+
 def step(model, ex, idx, k):
     """One trace step: the action instance that led to state `idx` (None for an initial state)."""
-    st = {"state": model.decode(ex.states[idx])} if idx is not None else {}
+    return state_step(model, ex.states[idx] if idx is not None else None, k)
+
+
+def state_step(model, state, k):
+    """One trace step from a state tuple (None: no state) and the instance that reached it."""
+    st = {"state": model.decode(state)} if state is not None else {}
+    if state is not None and model.worlds is not None and (k is None or k < 0):
+        st["world"] = model.world_of(state).label  # an open config: the initial state names its world
     if k is None or k < 0:
         return {"action": None, "params": {}, "source": None, **st}
-    inst = model.instances[k]
-    return {"action": inst.name, "params": inst.params_display(), "label": inst.label(),
-            "source": inst.action.source or None, **st}
+    return {**step_of(model, model.instances[k]), **st}
+
+
+def step_of(model, inst) -> dict:
+    """A step's description without its state: action, params, label, source; with the spec's
+    annotations also `named` (params by the names of their indices) and `actor` (its lane)."""
+    out = {"action": inst.name, "params": inst.params_display(), "label": inst.label(),
+           "source": inst.action.source or None}
+    ann = model.annotations
+    if ann is not None:
+        named = {}
+        for (pname, st), (_, _, disp) in zip(inst.action.params, inst.args):
+            n = ann.name_of(st.name, str(disp))
+            if n:
+                named[pname] = n
+        out["named"] = named
+        out["actor"] = ann.actor_of.get(inst.name)
+    return out
 
 
 def trace_to(model, ex, idx):
+    if model.symmetry is not None:  # replayed without symmetry: a run of the unreduced model
+        from .checker.symmetry import concrete_path
+        return [state_step(model, st, k) for st, k in concrete_path(model, ex, ex.path(idx))]
     return [step(model, ex, i, ex.via[i]) for i in ex.path(idx)]
 
 
-def build(problem, ex) -> Result:
-    model = problem.model
-    stats = {
+def _stats(ex) -> dict:
+    return {
         "distinct_states": len(ex.states),
         "transitions": ex.transitions,
         "depth": ex.depth,
@@ -82,6 +114,13 @@ def build(problem, ex) -> Result:
         "peak_mib": round(ex.peak_mib, 1),
         "complete": ex.complete,
     }
+
+
+def build(problem, ex) -> Result:
+    model = problem.model
+    stats = _stats(ex)
+    if model.symmetry is not None:
+        stats["symmetry"] = list(model.symmetric)  # distinct_states counts one state per orbit
     data = {
         "schema": SCHEMA,
         "tool": "mm-explorer",
@@ -94,12 +133,16 @@ def build(problem, ex) -> Result:
         "module": model.name,
         "constants": problem.constants,
         "constants_set": list(problem.overridden),
+        "question": problem.question or None,
+        "answers": problem.answers or None,
         "check": problem.check,
         "invariants_checked": [inv.name for inv in model.invariant_list],
         "invariant_exprs": {inv.name: " ".join(inv.sn.text.split()) for inv in model.invariant_list},
+        "invariant_docs": {inv.name: " ".join(inv.doc.split()) for inv in model.invariant_list if inv.doc},
         "variables": layout(model),
         "sets": {name: [st.display(x) if _is_symbol_set(st) else x for x in st.values]
                  for name, st in model.sets.items()},
+        **annotations(model),
         "stats": stats,
         "coverage": coverage(model, ex),
         "trace": [],
@@ -120,9 +163,7 @@ def build(problem, ex) -> Result:
         if idx >= 0:
             tr = trace_to(model, ex, idx)
             if k is not None:
-                inst = model.instances[k]
-                tr.append({"action": inst.name, "params": inst.params_display(), "label": inst.label(),
-                           "source": inst.action.source or None, "state": None, "error": err.message})
+                tr.append({**step_of(model, model.instances[k]), "state": None, "error": err.message})
             data["trace"] = tr
     elif ex.violations:
         inv_i, idx = ex.violations[0]
@@ -147,7 +188,46 @@ def build(problem, ex) -> Result:
         data["message"] = f"all {n} invariant(s) hold in every one of {len(ex.states):,} reachable states"
     if ex.stopped and data["verdict"] != "incomplete":
         data["stopped_by"] = ex.stopped
+    if model.worlds is not None:
+        open_worlds(problem, ex, data)
     return Result(data, ex)
+
+
+def open_worlds(problem, ex, data):
+    """An open config: how many worlds were explored and refused, the world of each trace and,
+    with --continue, per invariant every world that breaks it, minimal world first."""
+    model = problem.model
+    data["worlds"] = {"explored": len(model.worlds), "refused": len(model.refused),
+                      "refused_examples": [{"world": w, "reason": r} for w, r in model.refused[:5]]}
+    if data.get("trace") and data["verdict"] in ("violation", "deadlock", "error", "reachable", "mixed"):
+        data["world"] = _world_at(model, ex, data["trace"])
+    if data["verdict"] != "violation":
+        return
+    if not problem.check.get("continue"):
+        data["violations"] = [dict(v, world=_world_at(model, ex, v["trace"])) for v in data["violations"]]
+        return
+    from .checker.worlds import first_per_world, ranked
+    out = []
+    for i, per in first_per_world(model, ex).items():
+        if not per:
+            continue
+        order = ranked(model, ex, per)
+        w0, idx = order[0]
+        out.append({"invariant": model.invariant_list[i].name, "world": model.worlds[w0].label,
+                    "trace": trace_to(model, ex, idx), "worlds_breaking": len(per), "complete": bool(ex.complete),
+                    "worlds": [{"world": model.worlds[w].label, "steps": int(ex.depth_of[j])} for w, j in order],
+                    "_key": (model.worlds[w0].size, int(ex.depth_of[idx]))})
+    out.sort(key=lambda v: v.pop("_key"))
+    data["violations"] = out
+    first = out[0]
+    data["invariant"], data["trace"], data["world"] = first["invariant"], first["trace"], first["world"]
+    data["message"] = (f"{len(out)} invariant(s) violated; {first['invariant']} in {first['worlds_breaking']} of "
+                       f"{len(model.worlds)} world(s), first in {first['world']} after {len(first['trace']) - 1} step(s)")
+
+
+def _world_at(model, ex, trace):
+    """The world of a trace (its states are decoded per world; the world is read off the path)."""
+    return trace[0].get("world")
 
 
 def coverage(model, ex) -> dict:
@@ -175,6 +255,8 @@ def coverage(model, ex) -> dict:
         "never_fired": never,
         "unavailable": [{"action": n, "reason": r} for n, r in model.unavailable_actions],
         "statically_disabled": [{"instance": n, "reason": r} for n, r in model.disabled_instances],
+        "no_instance": sorted({n.split("(", 1)[0].split(" in world ", 1)[0] for n, _ in model.disabled_instances}
+                              - set(per_action)),
     }
 
 
@@ -191,6 +273,35 @@ def layout(model) -> dict:
             "group": var.group,
             "doc": var.doc or None,
         }
+    return out
+
+
+def projection_variables(layout: dict, names=None) -> list:
+    """The variables a `--project VAR,...` list names (variables or variable groups, in the order
+    given); with no names, every variable that is not a ghost. Raises SpecError on an unknown name."""
+    if not names:
+        return [v for v, info in layout.items() if not info.get("ghost")]
+    out = []
+    groups = sorted({info["group"] for info in layout.values() if info.get("group")})
+    for name in names:
+        hit = [name] if name in layout else [v for v, info in layout.items() if info.get("group") == name]
+        if not hit:
+            raise SpecError(Pos(f"<--project {name}>", 1, 1),
+                            f"--project {name}: no variable or group has this name"
+                            + did_you_mean(name, list(layout) + groups) + f"; variables: {', '.join(layout)}")
+        out.extend(v for v in hit if v not in out)
+    return out
+
+
+def annotations(model) -> dict:
+    """What the spec says for readers: `world` (each labelled set's indices by name and role) and
+    `actors` (the lanes of a race diagram, in order). Empty when the spec says nothing."""
+    ann = model.annotations
+    out = {}
+    if ann is not None and ann.world:
+        out["world"] = ann.world
+    if ann is not None and ann.actors:
+        out["actors"] = list(ann.actors)
     return out
 
 

@@ -21,6 +21,8 @@ class TBool(T):
 class TInt(T):
     """An integer, bounded when both `lo` and `hi` are known (state slots always are)."""
 
+    of_set = None  # the set this type was declared as (a `type: PAGE` slot), if any
+
     def __init__(self, lo=None, hi=None):
         self.lo = lo
         self.hi = hi

@@ -34,7 +34,8 @@ TRACES_BEGIN, TRACES_END = "<!-- counterexamples:begin -->", "<!-- counterexampl
 SHORT = {
     "PrivateStaysPrivate": "S1", "FileWritesAuthorized": "S2", "NoLostWrite": "S3",
     "UffdWpHonoured": "S4", "SoftDirtyRecorded": "S5", "WriteNotifyHonoured": "S6",
-    "ZeroPageNeverWritten": "S7", "CowExclusive": "S8", "WritableImpliesVmWrite": "VW",
+    "ZeroPageNeverWritten": "S7", "CowExclusive": "S8", "CowIsolated": "S9", "PinCoherent": "S10",
+    "WritableImpliesVmWrite": "VW",
 }
 
 
@@ -46,7 +47,9 @@ def kernel_labels():
 
 
 def configs():
-    return sorted(glob.glob(os.path.join(ROOT, "configs", "*.yaml")))
+    """The closed questions; open ones (open_*.yaml, every world of a bound in one run) take minutes
+    per version and are recorded in bench/RESULTS.md instead."""
+    return sorted(p for p in glob.glob(os.path.join(ROOT, "configs", "*.yaml")) if not os.path.basename(p).startswith("open_"))
 
 
 def question(path):

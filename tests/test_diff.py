@@ -70,6 +70,15 @@ START = """
 """
 
 
+
+def headline(out):
+    """The first line of the diff text with its continuation lines (indented four) joined."""
+    lines = out.splitlines()
+    n = 1
+    while n < len(lines) and lines[n].startswith("    "):
+        n += 1
+    return " ".join(x.strip() for x in lines[:n])
+
 def groups(data, side, kind):
     return [g for g in data["groups"] if g["side"] == side and g["kind"] == kind]
 
@@ -82,7 +91,7 @@ def test_new_state_and_changed_verdict(spec, cli, tmp_path):
     out = tmp_path / "d.json"
     r = cli("diff", path, "--after-set", "NEW=true", "--json", out)
     assert r.code == 1, r.err
-    assert r.out.splitlines()[0].startswith("VERDICT CHANGED: Small holds before (NEW=false) and is violated after (NEW=true)")
+    assert headline(r.out).startswith("VERDICT CHANGED: Small holds before (NEW=false) and is violated after (NEW=true)")
     data = json.loads(out.read_text())
     assert data["counts"]["only_after"]["states"] == 1
     assert data["counts"]["only_before"]["states"] == 0
@@ -323,7 +332,7 @@ def test_seed_cli(cli, tmp_path):
     out = tmp_path / "d.json"
     r = cli("diff", SEED, "--before", "v5.15", "--after", "v5.16", "--json", out, "--members", "2")
     assert r.code == 1, r.err
-    first = r.out.splitlines()[0]
+    first = headline(r.out)
     assert first.startswith("DIFFERENT: ") and "only after (KERNEL=v5.16)" in first
     assert "first step that before does differently: uffdio_continue" in r.out
     data = json.loads(out.read_text())
@@ -340,17 +349,18 @@ def test_gup_shmem_minor_verdict_change_is_the_headline(cli):
     # the dirty CONTINUE pte passes the FOLL_COW check of v5.16's GUP follow (configs/README, F2)
     r = cli("diff", os.path.join(ROOT, "configs", "gup_shmem_minor.yaml"), "--before", "v5.15", "--after", "v5.16")
     assert r.code == 1, r.err
-    first = r.out.splitlines()[0]
+    first = headline(r.out)
     assert first.startswith("VERDICT CHANGED: PrivateStaysPrivate holds before (KERNEL=v5.15) and is violated after (KERNEL=v5.16)")
     trace = r.out.split("Counterexample to PrivateStaysPrivate after", 1)[1].split("violated:", 1)[0]
-    assert "uffdio_continue(v=0, p=0)" in trace and "gup_follow" in trace
+    assert "uffdio_continue(v=vma0, p=page0)" in trace and "gup_follow(t=gup0)" in trace  # indices by name
 
 
 def test_refused_side_names_the_side(cli):
     # MINOR registration needs v5.14: the before side is refused by the spec
     r = cli("diff", SEED, "--before", "v5.7", "--after", "v5.16")
-    assert r.code == 2
-    assert "the before side (KERNEL=v5.7)" in r.err and "refused" in r.err
+    assert r.code == 4  # a refusal is an answer (verdict refused), not bad input
+    assert "the before side (KERNEL=v5.7)" in r.out and "REFUSED" in r.out
+    assert "UFFDIO_REGISTER_MODE_MINOR needs shmem (or hugetlbfs) and v5.14" in r.out
 
 
 def test_seed_reach_target_changes_from_unreachable_to_reachable(cli, tmp_path):
@@ -361,7 +371,7 @@ def test_seed_reach_target_changes_from_unreachable_to_reachable(cli, tmp_path):
     out = tmp_path / "d.json"
     r = cli("diff", SEED, "--before", "v5.15", "--after", "v5.16", "--reach", target, "--json", out)
     assert r.code == 1, r.err
-    assert r.out.splitlines()[0].startswith(
+    assert headline(r.out).startswith(
         "VERDICT CHANGED: the target is unreachable before (KERNEL=v5.15) and reachable after (KERNEL=v5.16)")
     (row,) = json.loads(out.read_text())["invariants"]
     assert row["kind"] == "target" and row["before"] == {"verdict": "unreachable"}
@@ -421,3 +431,28 @@ def test_review_doc_example_is_real_output(cli, monkeypatch):
             assert any(x.startswith(head) for x in real), line
         else:
             assert norm(line) in real, line
+
+
+def test_seed_diff_reads_at_80_columns(seed):
+    # the commits come from spec/kernels.yaml itself: v5.16's list minus v5.15's
+    import yaml
+    kernels = yaml.safe_load(open(os.path.join(ROOT, "spec", "kernels.yaml")))["constants"]["KERNELS"]
+    new = [c for c in kernels["v5.16"] if c not in kernels["v5.15"]]
+    gone = [c for c in kernels["v5.15"] if c not in kernels["v5.16"]]
+    text = seed.text()
+    lines = text.splitlines()
+    assert max(len(x) for x in lines) <= 80
+    head = lines[:lines.index(next(x for x in lines if x.startswith("  before ")))]
+    listed = [x.split()[1] for x in head if x.startswith("  + ")]
+    assert listed == new and new == ["9ae0f87d009c"] and not gone
+    assert not any(x.startswith("  - ") for x in head)
+    assert "mm/shmem: unconditionally set pte dirty in" in "\n".join(head)
+    # witnesses are changes only: the initial state is written once, before the first group
+    assert text.count("every witness below starts from this initial state") == 1
+    assert "  0  initial state" not in text
+    # it ends with one paragraph that names the commit and the groups
+    last = text.rstrip("\n").split("\n\n")[-1]
+    last = " ".join(last.split())
+    assert last.startswith("Summary: ") and "9ae0f87d009c" in last and "No verdict changes" in last
+    assert f"{seed.data['counts']['only_after']['states']:,} projected state(s) are reachable only after" in last
+    assert seed.data["setting_members"][0]["only_after"][0]["release"] == "v5.16"

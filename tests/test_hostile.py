@@ -85,12 +85,14 @@ def _commands():
     return out
 
 
-def _run_all(tmp_path, target, marker, extra=()):
-    for cmd in _commands():
+def _run_all(tmp_path, target, marker, extra=(), lint=True):
+    for cmd in _commands()[0 if lint else 1:]:
         r = run_cli(*cmd, target, *extra)
         assert r.code in (0, 2), (cmd, r.code, r.out, r.err)
         if r.code == 2:
             assert "error:" in r.err and "Traceback" not in r.err, r.err
+        elif cmd[-1] == "c":
+            assert "compiled backend not used" not in r.err, r.err  # the C translation itself was tried
         assert not os.path.exists(marker), (cmd, "the payload ran")
 
 
@@ -314,3 +316,37 @@ def test_a_listed_set_is_bounded_like_a_range(spec, cli):
     assert r.code == 2 and "s.yaml:2:6:" in r.err and "at most 4,096" in r.err, r.err
     r = cli("lint", spec("constants:\n  L: [" + ", ".join(map(str, range(5000))) + "]\nsets:\n  S: L\n"))
     assert r.code == 2 and "s.yaml:4:6:" in r.err and "at most 4,096" in r.err, r.err
+
+
+@pytest.mark.parametrize("flag", ["--reach", "--action", "--invariant"])
+def test_no_command_line_pattern_or_target_becomes_code(tmp_path, flag):
+    marker = str(tmp_path / "MARKER")
+    _write(tmp_path, None, "")
+    for payload in PAYLOADS:
+        _run_all(tmp_path, str(tmp_path / "s.yaml"), marker, (flag, payload.replace("{m}", marker)), lint=False)
+
+
+def test_no_file_name_becomes_code(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the payloads name the marker relative to here: no "/" in a file name
+    for payload in [p for p in PAYLOADS if "/" not in p]:  # a file name holds no "/"
+        name = payload.replace("{m}", "MARKER") + ".yaml"
+        _write(tmp_path, None, "")
+        os.replace(tmp_path / "s.yaml", tmp_path / name)
+        _run_all(tmp_path, name, str(tmp_path / "MARKER"))
+        os.remove(tmp_path / name)
+
+
+def test_a_message_quoting_hostile_text_is_one_line(spec, cli):
+    p = spec("variables: {x: bool}\nconstants: {C: 1}\ninvariants:\n  I: \"x == 'a\\\\nb'\"\n")
+    for args in (("lint", p), ("lint", p, "--set", "C\nD\r=1")):
+        r = cli(*args)
+        assert r.code == 2 and r.err.count("\n") == 1 and "error:" in r.err, r.err
+
+
+@pytest.mark.parametrize("text, where", [
+    ("variables:\n  n: {type: int, min: 1000000000000000000000, max: 1000000000000000000005}\n", "s.yaml:2:23:"),
+    ("constants: {C: 100000000000000000000000}\nvariables: {x: bool}\n", "s.yaml:1:13:"),  # at the constant
+])
+def test_integers_beyond_64_bits_are_refused_where_written(spec, cli, text, where):
+    r = cli("check", spec(text))
+    assert r.code == 2 and where in r.err and "too large" in r.err and "generated code" not in r.err, r.err

@@ -116,3 +116,43 @@ def test_trace_ending_in_a_runtime_error(spec, tmp_path):
     assert re.search(r'<body data-step="2"', dom)
     assert "runtime error: " in dom
     assert cell(dom, "n") == ("v", "1")  # the state before the failing step
+
+
+@pytest.fixture(scope="module")
+def f2_page(tmp_path_factory):
+    """The F2 counterexample (gup_shmem_minor on v5.16), whose spec declares actors and labels."""
+    from explorer.cli.main import main
+    d = tmp_path_factory.mktemp("f2")
+    html = d / "f2.html"
+    code = main(["check", os.path.join(ROOT, "configs", "gup_shmem_minor.yaml"), "--set", "KERNEL=v5.16",
+                 "-q", "--html", str(html), "--json", str(d / "r.json")])
+    assert code == 1
+    return html
+
+
+def test_viewer_draws_the_race_in_lanes(f2_page, tmp_path):
+    import fnmatch
+    import json
+    import yaml
+    actors = yaml.safe_load(open(os.path.join(ROOT, "spec", "mm.yaml")))["actors"]
+    trace = json.loads((f2_page.parent / "r.json").read_text())["trace"]
+
+    def actor(action):
+        return next(a for a, pats in actors.items() if any(fnmatch.fnmatchcase(action, p) for p in pats))
+    used = [a for a in actors if any(actor(s["action"]) == a for s in trace[1:])]
+    dom = chromium(tmp_path, f2_page.as_uri() + "#step=3", "--dump-dom")
+    table = re.search(r'<table id="lanes">(.*?)</table>', dom, re.S).group(1)
+    assert re.findall(r'<th scope="col">([^<]*)</th>', table) == used
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+    assert len(rows) == len(trace) - 1
+    for n, (row, step) in enumerate(zip(rows, trace[1:]), 1):
+        cells = re.findall(r"<td([^>]*)>([^<]*)</td>", row)
+        filled = [i for i, (_, text) in enumerate(cells) if text]
+        assert filled == [used.index(actor(step["action"]))], (n, row)
+        attrs, text = cells[filled[0]]
+        assert text.startswith(f"{n}. {step['action']}(") and f'data-step="{n}"' in attrs
+        assert ("current" in attrs) == (n == 3)  # the step in the address is lit
+    assert "vma0: private, R, memfd, uffd:minor" in dom  # the world, named by role
+    dom = chromium(tmp_path, f2_page.as_uri() + "#step=7", "--dump-dom")
+    assert "S1 - no page-cache page is modified through a private mapping" in dom
+    assert 'class="lane-step current" data-step="7"' in dom

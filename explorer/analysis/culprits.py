@@ -24,7 +24,7 @@ def compute(model, ex) -> dict | None:
     inv_i, idx = violations[0]
     try:
         state = tuple(states[idx])
-        fn = invariant_fn(model, inv_i)
+        fn = model.invariant_fn(inv_i)
         names = model.slot_names()
         types = model.slot_types()
         domains = [model.domain_values(t) for t in types]
@@ -79,17 +79,3 @@ def compute(model, ex) -> dict | None:
                 culprits.add(i)
                 culprits.add(j)
     return {"invariant": inv, "slots": [names[i] for i in sorted(culprits)], "complete": complete}
-
-
-def invariant_fn(model, i):
-    """model.invariant_fn(i), runnable even when the compiled code's builtins lack `bool`."""
-    import builtins
-    import types as _types
-    fn = model.invariant_fn(i)
-    g = fn.__globals__
-    b = g.get("__builtins__")
-    if isinstance(b, dict) and "bool" not in b:
-        g2 = dict(g)
-        g2["__builtins__"] = dict(b, bool=builtins.bool)
-        fn = _types.FunctionType(fn.__code__, g2, fn.__name__, fn.__defaults__, fn.__closure__)
-    return fn

@@ -42,15 +42,20 @@ def shortest_path_to(g: nx.MultiDiGraph, target) -> list:
     return best or []
 
 
+def check_graph_path(path: str):
+    """--graph names a .graphml, .dot or .gv file; raises SpecError otherwise."""
+    if not path.endswith((".graphml", ".dot", ".gv")):
+        from ..errors import Pos, SpecError
+        raise SpecError(Pos(f"<--graph {path}>", 1, 1), f"--graph {path}: use a .graphml or .dot file name")
+
+
 def write_graph(g: nx.MultiDiGraph, path: str):
     """GraphML (.graphml) or DOT (.dot, .gv); attributes that are not scalars are stored as JSON."""
+    check_graph_path(path)
     if path.endswith((".dot", ".gv")):
         with open(path, "w", encoding="utf-8") as f:
             f.write(to_dot(g))
         return
-    if not path.endswith(".graphml"):
-        from ..errors import SpecError
-        raise SpecError(None, f"--graph {path}: use a .graphml or .dot file name")
     h = nx.MultiDiGraph()
     for n, d in g.nodes(data=True):
         h.add_node(n, **{k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in d.items()})

@@ -1,71 +1,30 @@
-"""The mm-explorer command line: check, list, lint (and the commands other modules add)."""
+"""The mm-explorer command line: check, list, lint; trace and graph (render_cmds), diff (diff_cmd)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-
-import yaml
+import textwrap
 
 from ..version import __version__
-from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, LimitError, Pos, SpecError
-
-
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"mm-explorer: error: {message}\n")
-        raise SystemExit(EXIT_BAD_INPUT)
-
-
-def _set_pairs(values):
-    """--set NAME=VALUE pairs, VALUE read as YAML (so 2, true, v5.16, [a, b] all work)."""
-    from ..lang import yamlsrc
-    out = {}
-    for n, item in enumerate(values or []):
-        where = Pos("<command line>", 1, 1)
-        if "=" not in item:
-            raise SpecError(where, f"--set {item}: write NAME=VALUE")
-        name, text = item.split("=", 1)
-        name = name.strip()
-        value = yamlsrc.load_text(text, f"<--set {name}>") if text.strip() else None
-        if value is None:
-            raise SpecError(where, f"--set {name}: give a value")
-        out[name] = (value, Pos(f"<--set {item}>", 1, len(name) + 2))
-    return out
-
-
-def _patterns(values, flag):
-    if not values:
-        return None
-    return [(v, Pos(f"<{flag} {v}>", 1, 1)) for v in values]
-
-
-def add_check_args(p):
-    p.add_argument("config", help="a config file (or a spec file alone)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a constant (value in YAML)")
-    p.add_argument("--invariant", action="append", metavar="NAME", help="check only these invariants (repeatable, globs)")
-    p.add_argument("--action", action="append", metavar="NAME", help="enable only these actions (repeatable, globs)")
+from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_REFUSED, LimitError, Refused, SpecError
+from ..render.output import write_text
+from . import completion, diff_cmd, render_cmds
+from ..analysis.graph import check_graph_path
+from .outputs import Outputs
+from .options import Parser, add_color, add_config_args, add_limits, load_problem, refuse_negative
 
 
 def build_parser():
-    p = _Parser(prog="mm-explorer", description="Explicit-state model checker for YAML specs of kernel memory management.")
+    p = Parser(prog="mm-explorer", description="Explicit-state model checker for YAML specs of kernel memory management.")
     p.add_argument("--version", action="version", version=f"mm-explorer {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     c = sub.add_parser("check", help="explore every reachable state and check the invariants")
-    add_check_args(c)
-    c.add_argument("--max-states", type=int, metavar="N", help="stop after N distinct states (exit 3)")
-    c.add_argument("--max-depth", type=int, metavar="N", help="do not explore beyond N steps (exit 3 if cut)")
-    c.add_argument("--timeout", type=float, metavar="SECONDS", help="stop after this long (exit 3)")
-    c.add_argument("--max-memory", type=int, metavar="MIB", help="stop when resident memory reaches this (exit 3)")
+    add_config_args(c)
+    add_limits(c)
     c.add_argument("--deadlock", action="store_true", default=None, help="report states with no enabled action")
     c.add_argument("--continue", dest="continue_all", action="store_true", default=None,
                    help="go on after a violation to find the first violation of each invariant")
@@ -85,103 +44,98 @@ def build_parser():
                    help="show the coverage table (actions, invariant premises); with FILE also write it as JSON")
     c.add_argument("--reach", action="append", metavar="EXPR", help="witness query: find a shortest trace to a state where EXPR holds")
     c.add_argument("--expect", choices=["reachable", "unreachable"], help="what the reach query should answer (exit 1 if not)")
-    c.add_argument("--color", dest="color", action="store_true", default=None, help="colour the report")
-    c.add_argument("--no-color", dest="color", action="store_false", help="no colour")
-    for fn in _CHECK_ARGS:
-        fn(c)
+    add_color(c)
+    render_cmds.add_check_args(c)
 
     ls = sub.add_parser("list", help="show constants, sets, variables (slot layout), action instances, invariants")
-    add_check_args(ls)
+    add_config_args(ls)
     lt = sub.add_parser("lint", help="load and compile only")
-    add_check_args(lt)
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    add_config_args(lt)
+    cf = sub.add_parser("configs", help="list the shipped configs (run one by name: mm-explorer check NAME)")
+    cf.add_argument("--names", action="store_true", help="only the names, one a line")
+    cf.set_defaults(run=cmd_configs)
+    for add_command in (render_cmds.add_trace_command, render_cmds.add_graph_command, diff_cmd.add_diff_command,
+                        completion.add_completion_command):
+        add_command(sub)
     return p
-
-
-_EXTRA_COMMANDS = []
-_CHECK_ARGS = []
-
-
-def register_check_args(fn):
-    """Let another module add options to `check`: fn(parser) calls parser.add_argument(...)."""
-    _CHECK_ARGS.append(fn)
-    return fn
-
-
-def register(fn):
-    """Let another module add a subcommand: fn(subparsers) must set_defaults(run=callable)."""
-    _EXTRA_COMMANDS.append(fn)
-    return fn
-
-
-def load_problem(args):
-    from ..api import load
-    limits = {k: getattr(args, k, None) for k in ("timeout", "max_memory")}  # loading runs under them too
-    return load(args.config, _set_pairs(args.set), _patterns(args.action, "--action"), _patterns(args.invariant, "--invariant"),
-                check={k: v for k, v in limits.items() if v is not None} or None,
-                reach=getattr(args, "reach", None), expect=getattr(args, "expect", None))
 
 
 def cmd_check(args, out=sys.stdout, err=sys.stderr):
     from ..api import check
-    from ..report import Style, format_result, header_lines, progress_printer, use_color
-    problem = load_problem(args)
+    from ..report import Style, format_result, progress_printer, use_color
+    refuse_negative(args, ("max_states", "max_depth", "timeout", "max_memory"))
+    outs = Outputs(err)
+    coverage_file = args.coverage if isinstance(args.coverage, str) else None
+    outs.check(("--json", args.json), ("--graph", args.graph), ("--coverage", coverage_file),
+               *render_cmds.trace_flags(args))
+    if args.graph:
+        check_graph_path(args.graph)
+    try:
+        problem = load_problem(args)
+    except Refused as e:  # the kernel's refusal is an answer, said as a verdict and saved like one
+        if not e.kernel:
+            raise
+        return _refused(args, e, out, err, outs)
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
                 deadlock=args.deadlock, continue_all=args.continue_all)
-    for k, v in opts.items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
-            raise SpecError(None, f"--{k.replace('_', '-')} must not be negative")
     if (args.ray_address or args.ray_actors is not None) and args.backend != "ray":
         raise SpecError(None, "--ray-address and --ray-actors need --backend ray")
     prog = progress_printer(err) if show_progress else None
     style = Style(use_color(out, args.color))
-
-    def header(o):
-        if not args.quiet:
-            head = {"version": __version__, "config": problem.config_path, "module": problem.model.name,
-                    "constants": problem.constants, "constants_set": list(problem.overridden)}
-            out.write("\n".join(header_lines(head, style) + [o.describe_limits()]) + "\n")
-            out.flush()
-    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend, on_start=header,
+    result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
+                   on_start=None if args.quiet else _header(problem, out, style),
                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
                    ray_address=args.ray_address, ray_actors=args.ray_actors, **opts)
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
     data = result.data
-    for hook in _CHECK_HOOKS:  # hooks may add to the result (e.g. the invariant's culprits) before it is written
-        hook(args, problem, result, out, err)
+    render_cmds.check_hook(args, problem, result, out, err, outs)  # culprits and trace outputs, before --json
     if args.json:
-        write_atomic(args.json, result.to_json())
+        outs.write("--json", args.json, lambda: write_text(args.json, result.to_json()))
     if args.graph:
         from ..analysis.graph import state_graph, write_graph
-        write_graph(state_graph(problem.model, result.exploration), args.graph)
+        outs.write("--graph", args.graph, lambda: write_graph(state_graph(problem.model, result.exploration), args.graph))
     if args.quiet:
         out.write(f"{data['verdict']}: {data['message']}\n")
     else:
         out.write(format_result(data, style, verbose=bool(args.coverage), header=False))
-    if isinstance(args.coverage, str):
-        write_atomic(args.coverage, json.dumps(data["coverage"], indent=2) + "\n")
+    if coverage_file:
+        outs.write("--coverage", coverage_file,
+                   lambda: write_text(coverage_file, json.dumps(data["coverage"], indent=2) + "\n"))
+    out.flush()
+    outs.finish(result.to_json(), out=None if args.quiet else out)
     return result.exit_code
 
 
-_CHECK_HOOKS = []
+def _header(problem, out, style):
+    """The report's head, printed when the search starts (before a long run has a result)."""
+    from ..report import header_lines
+    from ..result import annotations
+
+    def header(opts):
+        head = {"version": __version__, "config": problem.config_path, "module": problem.model.name,
+                "constants": problem.constants, "constants_set": list(problem.overridden),
+                "question": problem.question, **annotations(problem.model)}
+        out.write("\n".join(header_lines(head, style) + [opts.describe_limits()]) + "\n")
+        out.flush()
+    return header
 
 
-def register_check_hook(fn):
-    """fn(args, problem, result, out, err) runs after a check (renderers add outputs this way)."""
-    _CHECK_HOOKS.append(fn)
-    return fn
-
-
-def write_atomic(path, text):
-    tmp = f"{path}.tmp{os.getpid()}"
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def constant_lines(name, value, width=100) -> list:
+    """`  NAME = value` in YAML flow style; a mapping or list too long for one line gets a line
+    per entry, each wrapped at `width` with a hanging indent."""
+    from ..report import show_value
+    line = f"  {name} = {show_value(value, 'yaml')}"
+    if len(line) <= width or not isinstance(value, (dict, list)):
+        return [line]
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    out = [f"  {name} ="]
+    for k, v in items:
+        text = (f"{k}: " if isinstance(value, dict) else "- ") + show_value(v, "yaml")
+        out.extend(textwrap.wrap(text, width, initial_indent="      ", subsequent_indent="          ",
+                                 break_long_words=True, break_on_hyphens=False))
+    return out
 
 
 def cmd_list(args, out=sys.stdout, err=sys.stderr):
@@ -191,10 +145,11 @@ def cmd_list(args, out=sys.stdout, err=sys.stderr):
     w(f"module {m.name}  ({', '.join(m.files)})\n")
     w("\nconstants:\n")
     for k, v in problem.constants.items():
-        w(f"  {k} = {json.dumps(v)}\n")
+        w("".join(x + "\n" for x in constant_lines(k, v)))
     w("\nsets:\n")
     for name, st in m.sets.items():
-        w(f"  {name} = {{{', '.join(str(st.display(x)) for x in st.values)}}}\n")
+        line = f"  {name} = {{{', '.join(str(st.display(x)) for x in st.values)}}}"
+        w("\n".join(textwrap.wrap(line, 100, subsequent_indent="      ", break_on_hyphens=False)) + "\n")
     w("\nvariables (slot layout):\n")
     for var in m.variables.values():
         over = f" over {' x '.join(s.name for s in var.sets)}" if var.sets else ""
@@ -223,6 +178,43 @@ def cmd_list(args, out=sys.stdout, err=sys.stderr):
     return 0
 
 
+def _refused(args, e, out, err, outs):
+    from ..result import refused
+    result = refused(args.config, e)
+    if args.json:
+        outs.write("--json", args.json, lambda: write_text(args.json, result.to_json()))
+    if args.quiet:
+        out.write(f"refused: {result.data['message']}\n")
+    else:
+        out.write(f"{e.pos}: {e.message}\nREFUSED: {result.data['message']}\n")
+    if any(v for _, v in render_cmds.trace_flags(args)):
+        err.write("note: no trace to write: the verdict is refused (nothing was explored)\n")
+    outs.finish(result.to_json(), out=None if args.quiet else out)
+    return result.exit_code
+
+
+def cmd_configs(args, out=sys.stdout, err=sys.stderr):
+    from ..lang import shipped
+    root = shipped.data_root()
+    if root is None:
+        err.write("error: this installation has no shipped configs (explorer/_data is missing)\n")
+        return EXIT_BAD_INPUT
+    names = shipped.config_names()
+    if args.names:
+        out.write("".join(n + "\n" for n in names))
+        return 0
+    out.write(f"{len(names)} shipped configs, in {os.path.join(root, 'configs')}\n"
+              f"(run one: mm-explorer check NAME; in a config of your own, `spec: mm` is the Linux model)\n")
+    width = max(len(n) for n in names) + 2
+    for name in names:
+        doc = shipped.config_summary(shipped.config_path(name)) or "-"
+        lines = textwrap.wrap(doc, 80 - width - 2) or ["-"]
+        out.write(f"  {name:<{width}}{lines[0]}\n")
+        for line in lines[1:]:
+            out.write(f"  {'':<{width}}{line}\n")
+    return 0
+
+
 def cmd_lint(args, out=sys.stdout, err=sys.stderr):
     problem = load_problem(args)
     m = problem.model
@@ -235,7 +227,6 @@ def cmd_lint(args, out=sys.stdout, err=sys.stderr):
 def main(argv=None, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    _load_extensions()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -244,9 +235,18 @@ def main(argv=None, out=None, err=None) -> int:
     run = getattr(args, "run", None) or {"check": cmd_check, "list": cmd_list, "lint": cmd_lint}[args.command]
     try:
         return run(args, out, err)
+    except Refused as e:
+        if not e.kernel:  # an assumption of the spec itself: bad input
+            err.write(f"{e}\n")
+            return EXIT_BAD_INPUT
+        out.write(f"{e.pos}: {e.message}\nREFUSED: the kernel refuses this configuration: {e.reason}\n")
+        return EXIT_REFUSED
     except SpecError as e:
         err.write(f"{e}\n")
         return EXIT_BAD_INPUT
+    except LimitError as e:
+        err.write(f"{e}\n")
+        return EXIT_INCOMPLETE
     except LimitError as e:
         err.write(f"{e}\n")
         return EXIT_INCOMPLETE
@@ -261,14 +261,6 @@ def main(argv=None, out=None, err=None) -> int:
     except OSError as e:
         err.write(f"error: {e.filename or ''}: {e.strerror or e}\n")
         return EXIT_BAD_INPUT
-
-
-def _load_extensions():
-    """The commands and check options of the rendering and review layers."""
-    from . import diff_cmd, render_cmds
-    if not _EXTRA_COMMANDS:
-        render_cmds.register_all()
-        register(diff_cmd.add_diff_command)
 
 
 if __name__ == "__main__":

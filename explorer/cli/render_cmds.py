@@ -8,6 +8,8 @@ import sys
 
 from ..errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, SpecError
 from ..render import output
+from .options import add_color, add_config_args, load_problem
+from .outputs import Direct, Outputs
 
 
 def _diagram_path(flag):
@@ -40,13 +42,11 @@ def add_check_args(p):
     g.add_argument("--all-vars", action="store_true", help="draw every row of every state, not only the changed ones")
 
 
-def check_hook(args, problem, result, out, err):
+def check_hook(args, problem, result, out, err, outs=None):
     """Runs after the check, before the report and --json are written: adds the culprits of a
     violation to the result (the report shows them, and every saved JSON re-renders the same),
     then writes the trace outputs asked for."""
-    wanted = [(f, getattr(args, a, None)) for f, a in
-              (("--trace-out", "trace_out"), ("--trace-json", "trace_json"), ("--itf", "itf"), ("--html", "html"))]
-    wanted = [(f, v) for f, v in wanted if v]
+    wanted = [(f, v) for f, v in trace_flags(args) if v]
     data = result.data
     if data.get("verdict") == "violation" and "culprits" not in data:
         from ..analysis import culprits
@@ -61,22 +61,24 @@ def check_hook(args, problem, result, out, err):
                   f"({data.get('message')})\n")
         return
     write_outputs(data, err, diagram=args.trace_out, trace_json=args.trace_json, itf=args.itf, html=args.html,
-                  all_vars=args.all_vars)
+                  all_vars=args.all_vars, outs=outs)
 
 
-def write_outputs(data, err, diagram=None, trace_json=None, itf=None, html=None, all_vars=False):
+def write_outputs(data, err, diagram=None, trace_json=None, itf=None, html=None, all_vars=False, outs=None):
     from ..render.view import TraceView, trace_document
+    outs = outs or Direct()
     if trace_json:
-        output.write_text(trace_json, json.dumps(trace_document(data), indent=2) + "\n")
+        outs.write("--trace-json", trace_json,
+                   lambda: output.write_text(trace_json, json.dumps(trace_document(data), indent=2) + "\n"))
     if itf:
         from ..render.itf import to_itf
-        output.write_text(itf, json.dumps(to_itf(data), indent=2) + "\n")
+        outs.write("--itf", itf, lambda: output.write_text(itf, json.dumps(to_itf(data), indent=2) + "\n"))
     if diagram or html:
         from ..render.diagram import trace_dot
         view = TraceView(data)
         source = trace_dot(view, all_vars=all_vars)
         if diagram:
-            output.write_diagram(source, diagram, err)
+            outs.write("--trace-out", diagram, lambda: output.write_diagram(source, diagram, err))
         if html:
             from ..render.html import html_page
             svg = output.svg_text(source)
@@ -86,7 +88,13 @@ def write_outputs(data, err, diagram=None, trace_json=None, itf=None, html=None,
                 if not diagram:
                     err.write(f"note: Graphviz's dot is not installed, so {html} has no diagram "
                               f"(install Graphviz with: {output.INSTALL_HINT})\n")
-            output.write_text(html, html_page(view, svg, note))
+            outs.write("--html", html, lambda: output.write_text(html, html_page(view, svg, note)))
+
+
+def trace_flags(args):
+    """The trace outputs `check` and `diff` were asked for, as (flag, path) pairs."""
+    return [(f, getattr(args, a, None)) for f, a in
+            (("--trace-out", "trace_out"), ("--trace-json", "trace_json"), ("--itf", "itf"), ("--html", "html"))]
 
 
 # --- mm-explorer trace FILE.json ----------------------------------------------------------------------
@@ -101,14 +109,15 @@ def add_trace_command(sub):
                    help="print the trace: text (the report's table, the default when nothing else is asked) "
                         "or mail (plain text, at most 80 columns, one paragraph per step)")
     t.add_argument("--all-vars", action="store_true", help="draw every row of every state")
-    t.add_argument("--color", dest="color", action="store_true", default=None, help="colour the text trace")
-    t.add_argument("--no-color", dest="color", action="store_false", help="no colour")
+    add_color(t, "the text trace")
     t.set_defaults(run=cmd_trace)
 
 
 def cmd_trace(args, out=sys.stdout, err=sys.stderr):
     from ..errors import Pos
     from ..render.view import load_doc
+    outs = Outputs(err)
+    outs.check(("-o", args.output), ("--itf", args.itf), ("--html", args.html))
     data = load_doc(args.file)
     fmt = args.format or (None if (args.output or args.html or args.itf) else "text")
     try:
@@ -118,13 +127,14 @@ def cmd_trace(args, out=sys.stdout, err=sys.stderr):
             text = format_mail(data)
         elif fmt == "text":
             text = format_text(data, args.color, out)
-        write_outputs(data, err, diagram=args.output, itf=args.itf, html=args.html, all_vars=args.all_vars)
+        write_outputs(data, err, diagram=args.output, itf=args.itf, html=args.html, all_vars=args.all_vars, outs=outs)
     except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:
         # load_doc checked the outline; a value of the wrong kind deeper inside ends here
         raise SpecError(Pos(args.file, 1, 1), f"the trace does not have the shape of an mm-explorer trace "
                                               f"({type(e).__name__}: {e})") from None
     out.write(text)
-    return 0
+    outs.finish(None, out=err)
+    return EXIT_BAD_INPUT if outs.failed else 0
 
 
 def format_text(data, color, stream) -> str:
@@ -152,7 +162,6 @@ def format_text(data, color, stream) -> str:
 
 # --- mm-explorer graph CONFIG -o graph.svg ------------------------------------------------------------
 def add_graph_command(sub):
-    from .main import add_check_args as add_config_args
     gp = sub.add_parser("graph", help="draw the whole reachable state graph of a small config")
     add_config_args(gp)
     gp.add_argument("-o", "--output", metavar="FILE", required=True, type=_diagram_path("-o"),
@@ -172,7 +181,6 @@ def _default_max_nodes():
 
 def cmd_graph(args, out=sys.stdout, err=sys.stderr):
     from ..api import check
-    from .main import load_problem
     from ..analysis.graph import shortest_path_to, state_graph
     from ..render import stategraph
 
@@ -183,14 +191,8 @@ def cmd_graph(args, out=sys.stdout, err=sys.stderr):
     layout = variables_layout(model)
     project = None
     if args.project:
-        names = [x.strip() for x in args.project.split(",") if x.strip()]
-        try:
-            project = stategraph.resolve_projection(names, layout)
-        except ValueError as e:
-            from ..errors import did_you_mean
-            groups = sorted({i["group"] for i in layout.values() if i.get("group")})
-            raise SpecError(None, f"--project {e}: no variable or group has this name{did_you_mean(str(e), list(layout) + groups)}; "
-                                  f"variables: {', '.join(layout)}") from None
+        from ..result import projection_variables
+        project = projection_variables(layout, [x.strip() for x in args.project.split(",") if x.strip()])
     config_cap = (problem.check or {}).get("max_states")
     cap = config_cap if project else min(x for x in (config_cap, limit + 1) if x)
     result = check(problem, keep_graph=True, continue_all=False, deadlock=False, max_states=cap)
@@ -246,11 +248,3 @@ class _Consts:
 
     def __init__(self, constants):
         self.data = {"constants": constants}
-
-
-def register_all():
-    from . import main as cli
-    cli.register_check_args(add_check_args)
-    cli.register_check_hook(check_hook)
-    cli.register(add_trace_command)
-    cli.register(add_graph_command)

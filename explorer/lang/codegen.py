@@ -68,7 +68,7 @@ class CodeGen:
     def next_function(self, size):
         """`_next`: every enabled instance of every selected, available action, in order."""
         m = self.m
-        m._instance_code = []
+        m.instance_lines = []
         lines = ["def _next(state):", "    out = []", "    _app = out.append"]
         for a in m.actions.values():
             if not self.selected(a.name, self.action_filter):
@@ -91,7 +91,7 @@ class CodeGen:
                     m.disabled_instances.append((inst.label(), DISABLED))
                     continue
                 m.instances.append(inst)
-                m._instance_code.append(code)
+                m.instance_lines.append(code)
                 size += sum(map(len, code))
                 if size > MAX_CODE:
                     self.too_much_code(size)

@@ -4,7 +4,7 @@ types, each checked and resolved before any variable or action is read."""
 from __future__ import annotations
 
 from ..errors import SpecError, did_you_mean
-from .compiler import BUILTINS, MAX_DOMAIN, MAX_SET, Scope, join
+from .compiler import BUILTINS, MAX_DOMAIN, MAX_INT, MAX_SET, Scope, join
 from .modules import IDENT_RE
 from .syntax import Snippet
 from ..types import ANY, BOOL, SetInfo, TInt, TList, TMap, TRec, TSym
@@ -91,6 +91,8 @@ class Declarations:
         if isinstance(v, bool):
             return v, BOOL
         if isinstance(v, int):
+            if abs(v) > MAX_INT:
+                raise SpecError(pos, f"integer {v} is too large (integers lie within -2**62..2**62)")
             return v, TInt(v, v)
         if isinstance(v, str):
             return m.symbol_id(str(v)), TSym([str(v)])
@@ -210,6 +212,9 @@ class Declarations:
             hi = self.const_int(extra["max"], pos_of(extra, "max"))
             if lo > hi:
                 raise SpecError(pos_of(extra, "min"), f"{what}: min {lo} is greater than max {hi}")
+            for bound, v in (("min", lo), ("max", hi)):
+                if abs(v) > MAX_INT:
+                    raise SpecError(pos_of(extra, bound), f"{what}: {bound} {v} is too large (integers lie within -2**62..2**62)")
             if hi - lo + 1 > MAX_DOMAIN:
                 raise SpecError(pos_of(extra, "max"), f"{what}: an int of {hi - lo + 1:,} values; a domain holds at most "
                                 f"{MAX_DOMAIN:,} (every value of a slot must be listable)")
@@ -223,7 +228,9 @@ class Declarations:
             if not st.values:
                 raise SpecError(pos, f"{what}: set {name} is empty for these constants, so it cannot be a type")
             if st.values == list(range(st.values[0], st.values[0] + len(st))):
-                return TInt(st.values[0], st.values[-1])
+                t = TInt(st.values[0], st.values[-1])
+                t.of_set = name  # values of this set's type are renamed by a symmetry over it
+                return t
             raise SpecError(pos, f"{what}: set {name} is not a contiguous range of integers, so it cannot be a type")
         raise SpecError(pos, f"{what}: unknown type '{name}'" + did_you_mean(name, ["bool", "int"] + list(m.types) + list(m.sets)))
 

@@ -14,7 +14,7 @@ import itertools
 
 from ..errors import EvalError
 from .syntax import either_branches, is_either, is_require
-from ..types import SetInfo, TRec
+from ..types import SetInfo, TInt, TRec
 
 
 class Ref:
@@ -71,78 +71,92 @@ class Interpreter:
         return copy.deepcopy(v) if isinstance(v, dict) else v
 
     def ev_ref(self, node, env, st):
+        visit = getattr(self, "ev_" + type(node).__name__, None)
+        if visit is None:
+            raise NotImplementedError(type(node).__name__)
+        return visit(node, env, st)
+
+    def ev_Constant(self, node, env, st):
+        return self.m.symbol_ids[node.value] if isinstance(node.value, str) else node.value
+
+    def ev_Name(self, node, env, st):
         m = self.m
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str):
-                return m.symbol_ids[node.value]
-            return node.value
-        if isinstance(node, ast.Name):
-            n = node.id
-            if n in env:
-                return env[n]
-            if n in m.variables:
-                return Ref(n, [])
-            if n in m.definitions:
-                return self.ev_ref(m.definitions[n].tree, {}, st)
-            if n in m.constants:
-                return m.constants[n][0]
-            if n in m.sets:
-                return m.sets[n]
-            return m.symbol_ids[n]
-        if isinstance(node, ast.BoolOp):
-            if isinstance(node.op, ast.And):
-                return all(self.ev(x, env, st) for x in node.values)
-            return any(self.ev(x, env, st) for x in node.values)
-        if isinstance(node, ast.UnaryOp):
-            v = self.ev(node.operand, env, st)
-            return (not v) if isinstance(node.op, ast.Not) else (-v if isinstance(node.op, ast.USub) else v)
-        if isinstance(node, ast.BinOp):
-            a, b = self.ev(node.left, env, st), self.ev(node.right, env, st)
-            op = type(node.op)
-            if op in (ast.FloorDiv, ast.Mod) and b == 0:
-                raise EvalError(-1, "division by zero")
-            return {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-                    ast.FloorDiv: lambda: a // b, ast.Mod: lambda: a % b}[op]()
-        if isinstance(node, ast.Compare):
-            left = self.ev(node.left, env, st)
-            for op, rn in zip(node.ops, node.comparators):
-                right = self.ev(rn, env, st)
-                if isinstance(op, (ast.In, ast.NotIn)):
-                    members = right.values if isinstance(right, SetInfo) else list(right)
-                    ok = (left in members) == isinstance(op, ast.In)
-                else:
-                    ok = {ast.Eq: lambda: _eq(left, right), ast.NotEq: lambda: not _eq(left, right),
-                          ast.Lt: lambda: left < right, ast.LtE: lambda: left <= right,
-                          ast.Gt: lambda: left > right, ast.GtE: lambda: left >= right}[type(op)]()
-                if not ok:
-                    return False
-                left = right
-            return True
-        if isinstance(node, ast.IfExp):
-            return self.ev_ref(node.body if self.ev(node.test, env, st) else node.orelse, env, st)
-        if isinstance(node, ast.Attribute):
-            base = self.ev_ref(node.value, env, st)
-            if isinstance(base, Ref):
-                return Ref(base.var, base.path + [("f", node.attr)])
-            return base[node.attr]
-        if isinstance(node, ast.Subscript):
-            base = self.ev_ref(node.value, env, st)
-            idx = self.ev(node.slice, env, st)
-            if isinstance(base, Ref):
-                cur = self.read(base, st)
-                if idx not in cur:
-                    raise EvalError(-1, "index out of range")
-                return Ref(base.var, base.path + [("i", idx)])
-            if isinstance(base, dict):
-                return base[m.symbols[idx]]
-            if not 0 <= idx < len(base):
+        n = node.id
+        if n in env:
+            return env[n]
+        if n in m.variables:
+            return Ref(n, [])
+        if n in m.definitions:
+            return self.ev_ref(m.definitions[n].tree, {}, st)
+        if n in m.constants:
+            return m.constants[n][0]
+        if n in m.sets:
+            return m.sets[n]
+        return m.symbol_ids[n]
+
+    def ev_BoolOp(self, node, env, st):
+        if isinstance(node.op, ast.And):
+            return all(self.ev(x, env, st) for x in node.values)
+        return any(self.ev(x, env, st) for x in node.values)
+
+    def ev_UnaryOp(self, node, env, st):
+        v = self.ev(node.operand, env, st)
+        return (not v) if isinstance(node.op, ast.Not) else (-v if isinstance(node.op, ast.USub) else v)
+
+    def ev_BinOp(self, node, env, st):
+        a, b = self.ev(node.left, env, st), self.ev(node.right, env, st)
+        op = type(node.op)
+        if op in (ast.FloorDiv, ast.Mod) and b == 0:
+            raise EvalError(-1, "division by zero")
+        return {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
+                ast.FloorDiv: lambda: a // b, ast.Mod: lambda: a % b}[op]()
+
+    def ev_Compare(self, node, env, st):
+        left = self.ev(node.left, env, st)
+        for op, rn in zip(node.ops, node.comparators):
+            right = self.ev(rn, env, st)
+            if isinstance(op, (ast.In, ast.NotIn)):
+                members = right.values if isinstance(right, SetInfo) else list(right)
+                ok = (left in members) == isinstance(op, ast.In)
+            else:
+                ok = {ast.Eq: lambda: _eq(left, right), ast.NotEq: lambda: not _eq(left, right),
+                      ast.Lt: lambda: left < right, ast.LtE: lambda: left <= right,
+                      ast.Gt: lambda: left > right, ast.GtE: lambda: left >= right}[type(op)]()
+            if not ok:
+                return False
+            left = right
+        return True
+
+    def ev_IfExp(self, node, env, st):
+        return self.ev_ref(node.body if self.ev(node.test, env, st) else node.orelse, env, st)
+
+    def ev_Attribute(self, node, env, st):
+        base = self.ev_ref(node.value, env, st)
+        if isinstance(base, Ref):
+            return Ref(base.var, base.path + [("f", node.attr)])
+        return base[node.attr]
+
+    def ev_Subscript(self, node, env, st):
+        base = self.ev_ref(node.value, env, st)
+        idx = self.ev(node.slice, env, st)
+        if isinstance(base, Ref):
+            cur = self.read(base, st)
+            if idx not in cur:
                 raise EvalError(-1, "index out of range")
-            return base[idx]
-        if isinstance(node, (ast.List, ast.Tuple)):
-            return tuple(self.ev(e, env, st) for e in node.elts)
-        if isinstance(node, ast.Call):
-            return self.call(node, env, st)
-        raise NotImplementedError(type(node).__name__)
+            return Ref(base.var, base.path + [("i", idx)])
+        if isinstance(base, dict):
+            return base[self.m.symbols[idx]]
+        if not 0 <= idx < len(base):
+            raise EvalError(-1, "index out of range")
+        return base[idx]
+
+    def ev_List(self, node, env, st):
+        return tuple(self.ev(e, env, st) for e in node.elts)
+
+    ev_Tuple = ev_List
+
+    def ev_Call(self, node, env, st):
+        return self.call(node, env, st)
 
     def call(self, node, env, st):
         m = self.m
@@ -221,52 +235,67 @@ class Interpreter:
             yield st2, (ret[0] if ret else None)
 
     def step(self, s, st, env):
-        m = self.m
-        if isinstance(s, ast.Pass):
+        kind = "require" if is_require(s) else "either" if is_either(s) else type(s).__name__
+        run = getattr(self, "step_" + kind, None)
+        if run is None:
+            raise NotImplementedError(type(s).__name__)
+        return run(s, st, env)
+
+    def step_Pass(self, s, st, env):
+        yield st, env, None
+
+    def step_Return(self, s, st, env):
+        yield st, env, ((self.ev(s.value, env, st) if s.value is not None else None),)
+
+    def step_require(self, s, st, env):
+        if self.ev(s.value.args[0], env, st):
             yield st, env, None
-        elif isinstance(s, ast.Return):
-            yield st, env, ((self.ev(s.value, env, st) if s.value is not None else None),)
-        elif is_require(s):
-            if self.ev(s.value.args[0], env, st):
-                yield st, env, None
-        elif is_either(s):
-            for body in either_branches(s):
-                yield from self.run_r(body, st, env)
-        elif isinstance(s, ast.With):
-            cmp = s.items[0].context_expr
-            for x in self.set_of(cmp.comparators[0], env, st):
-                e2 = dict(env)
-                e2[cmp.left.id] = x
-                yield from self.run_r(s.body, st, e2)
-        elif isinstance(s, ast.If):
-            yield from self.run_r(s.body if self.ev(s.test, env, st) else s.orelse, st, env)
-        elif isinstance(s, ast.For):
-            yield from self.loop(s, self.set_of(s.iter, env, st), st, env)
-        elif isinstance(s, ast.Expr):
-            for st2, _ in self.call_proc(s.value, st, env):
-                yield st2, env, None
-        elif isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and s.value.func.id in m.procedures:
+
+    def step_either(self, s, st, env):
+        for body in either_branches(s):
+            yield from self.run_r(body, st, env)
+
+    def step_With(self, s, st, env):
+        cmp = s.items[0].context_expr
+        for x in self.set_of(cmp.comparators[0], env, st):
+            e2 = dict(env)
+            e2[cmp.left.id] = x
+            yield from self.run_r(s.body, st, e2)
+
+    def step_If(self, s, st, env):
+        yield from self.run_r(s.body if self.ev(s.test, env, st) else s.orelse, st, env)
+
+    def step_For(self, s, st, env):
+        yield from self.loop(s, self.set_of(s.iter, env, st), st, env)
+
+    def step_Expr(self, s, st, env):
+        for st2, _ in self.call_proc(s.value, st, env):
+            yield st2, env, None
+
+    def step_Assign(self, s, st, env):
+        m = self.m
+        if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and s.value.func.id in m.procedures:
             for st2, value in self.call_proc(s.value, st, env):
                 e2 = dict(env)
                 e2[s.targets[0].id] = value
                 yield st2, e2, None
-        elif isinstance(s, (ast.Assign, ast.AugAssign)):
-            target = s.targets[0] if isinstance(s, ast.Assign) else s.target
-            value = self.ev(s.value, env, st)
-            if isinstance(s, ast.AugAssign):
-                old = self.ev(target, env, st)
-                value = old + value if isinstance(s.op, ast.Add) else old - value
-            if isinstance(target, ast.Name) and not isinstance(env.get(target.id), Ref) and target.id not in m.variables:
-                e2 = dict(env)
-                e2[target.id] = value
-                yield st, e2, None
-                return
-            ref = self.ev_ref(target, env, st)
-            st2 = copy.deepcopy(st)
-            self.write(ref, value, st2)
-            yield st2, env, None
-        else:
-            raise NotImplementedError(type(s).__name__)
+            return
+        target = s.targets[0] if isinstance(s, ast.Assign) else s.target
+        value = self.ev(s.value, env, st)
+        if isinstance(s, ast.AugAssign):
+            old = self.ev(target, env, st)
+            value = old + value if isinstance(s.op, ast.Add) else old - value
+        if isinstance(target, ast.Name) and not isinstance(env.get(target.id), Ref) and target.id not in m.variables:
+            e2 = dict(env)
+            e2[target.id] = value
+            yield st, e2, None
+            return
+        ref = self.ev_ref(target, env, st)
+        st2 = copy.deepcopy(st)
+        self.write(ref, value, st2)
+        yield st2, env, None
+
+    step_AugAssign = step_Assign
 
     def loop(self, s, values, st, env):
         if not values:
@@ -301,7 +330,11 @@ class Interpreter:
             for f, ft in t.fields.items():
                 self.check(ft, value[f])
             return
-        if _norm(value) not in [_norm(x) for x in m.domain_values(t)]:
+        if isinstance(t, TInt):
+            ok = t.lo <= _norm(value) <= t.hi  # an int domain is a range: not listed
+        else:
+            ok = _norm(value) in [_norm(x) for x in m.domain_values(t)]
+        if not ok:
             raise EvalError(-1, f"value {value!r} is outside the domain")
 
     # --- the model -----------------------------------------------------------------------------------
@@ -328,7 +361,7 @@ class Interpreter:
 
     def initial_states(self) -> set:
         m = self.m
-        default = self.from_tuple(m.ns["_DEFAULT"])
+        default = self.from_tuple(m.default_state())
         stmts = [s for _, stmts in m.init_specs for s in stmts]
         return {self.to_tuple(st) for st, _ in self.run(stmts, default, {})}
 

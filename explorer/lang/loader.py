@@ -16,6 +16,7 @@ import ast
 import fnmatch
 import os
 
+from . import annotations
 from ..model import Action, Invariant, Model
 from .budget import Budget
 from .codegen import CodeGen
@@ -23,7 +24,7 @@ from .compiler import BUILTINS, Compiler, Scope
 from .declare import Declarations
 from .layout import Layout
 from .modules import IDENT_RE, MODULE_KEYS, ModuleReader, parse_head
-from ..errors import SpecError, did_you_mean
+from ..errors import Refused, SpecError, did_you_mean
 from .syntax import Snippet
 from .yamlsrc import LDict, LList, check_keys, key_pos, pos_of
 
@@ -96,9 +97,11 @@ class Loader(ModuleReader, Declarations, Layout, CodeGen):
         self.load_definitions(sections["definitions"])
         self.load_procedures(sections["procedures"])
         self.refuse_recursion()
+        annotations.load(self, m, assumptions_only=True)
         self.check_assumptions(sections["assume"])
         self.load_actions(sections["actions"])
         self.load_invariants(sections["invariants"])
+        annotations.load(self, m)
         for _, doc in self.modules:
             if doc.get("init") is not None:
                 sn = Snippet(doc["init"], pos_of(doc, "init"), "init block")
@@ -158,7 +161,8 @@ class Loader(ModuleReader, Declarations, Layout, CodeGen):
                 raise SpecError(pos, f"assumption {name} must depend on constants only")
             if not r.const:
                 where = self.config_pos if self.overrides else pos
-                raise SpecError(where, f"this configuration is refused: {message} (assumption {name} at {pos})")
+                raise Refused(where, f"this configuration is refused: {message} (assumption {name} at {pos})",
+                              message, kernel=name in self.m.annotations.refusals)
 
     # --- resolving: actions and invariants -------------------------------------------------------
     def selected(self, name, filt):

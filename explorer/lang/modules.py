@@ -16,7 +16,8 @@ from ..errors import Pos, SpecError, did_you_mean
 from .yamlsrc import LDict, LList, key_pos, pos_of
 
 MODULE_KEYS = ("module", "doc", "include", "constants", "sets", "types", "variables", "init",
-               "definitions", "procedures", "actions", "invariants", "assume")
+               "definitions", "procedures", "actions", "invariants", "assume", "choices", "symmetric",
+               "refusals", "labels", "actors")  # the last three for readers: annotations.py
 _HEAD_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*)\)\s*)?$")
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -154,6 +154,9 @@ class Snippet:
             lead = len(src) - len(src.lstrip())
             src = src.strip()
             self.prefix = -lead
+        tree = _PASSED.get((src, "eval"))
+        if tree is not None:
+            return tree.body
         try:
             tree = ast.parse(src, mode="eval")
         except SyntaxError as e:
@@ -161,6 +164,7 @@ class Snippet:
         except (RecursionError, MemoryError, ValueError):
             raise SpecError(self.base_pos, f"{self.what} is too deeply nested or too large") from None
         self._check(tree, EXPR_NODES)
+        _passed((src, "eval"), tree)
         return tree.body
 
     def parse_stmts(self) -> list:
@@ -198,6 +202,9 @@ class Snippet:
             src = "\n".join(l[common:] for l in src_lines)
             for n in range(1, len(src_lines) + 1):
                 self.line_delta.setdefault(n, []).insert(0, (0, -common))
+        tree = _PASSED.get((src, "exec"))
+        if tree is not None:
+            return tree.body
         try:
             tree = ast.parse(src, mode="exec")
         except SyntaxError as e:
@@ -205,6 +212,7 @@ class Snippet:
         except (RecursionError, MemoryError, ValueError):
             raise SpecError(self.base_pos, f"{self.what} is too deeply nested or too large") from None
         self._check(tree, STMT_NODES)
+        _passed((src, "exec"), tree)
         return tree.body
 
     def _syntax_error(self, e: SyntaxError) -> SpecError:
@@ -283,3 +291,13 @@ def is_require(node) -> bool:
         and isinstance(node.value.func, ast.Name)
         and node.value.func.id == "require"
     )
+
+
+_PASSED = {}  # (source, mode) -> its tree, once it passed the allow-list check (a pure function of
+# the text); the compiler never changes a tree, so an open config's worlds share the parses
+
+
+def _passed(key, tree):
+    if len(_PASSED) >= 100_000:
+        _PASSED.clear()
+    _PASSED[key] = tree

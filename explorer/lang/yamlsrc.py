@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 
@@ -220,7 +221,28 @@ def load_file(path: str, shown_as: str | None = None):
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
     except UnicodeDecodeError:
         raise SpecError(Pos(name, 1, 1), "not a UTF-8 text file") from None
-    return load_text(text, name)
+    if _reused is None:
+        return load_text(text, name)
+    key = (name, text)
+    if key not in _reused:
+        _reused[key] = load_text(text, name)
+    return _reused[key]
+
+
+_reused = None  # {(file, text): tree} inside reuse_parses()
+
+
+@contextlib.contextmanager
+def reuse_parses():
+    """Within the block a file read again is not parsed again (the same tree comes back; the
+    loader only reads trees): an open config loads the same spec once per world."""
+    global _reused
+    outer = _reused
+    _reused = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _reused = outer
 
 
 def pos_of(container, key, fallback: Pos | None = None) -> Pos | None:

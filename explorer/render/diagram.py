@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .lanes import has_lanes, lane_of, lanes, short_title
 from .view import TraceView, show
 
 FONT = "DejaVu Sans"
@@ -20,6 +21,9 @@ MARK_BG = "#ffb3b3"
 MARK_BORDER = "#c00000"
 HEADER_BG = "#e6e6e6"
 FALSE_FG = "#8c8c8c"
+LANE_BG = "#dfe8f6"
+LANE_FILL = "#f5f8fd"
+LANE_BORDER = "#5b7db1"
 LR_MAX_STEPS = 4  # traces up to this many steps are drawn left to right, longer ones top to bottom
 
 
@@ -74,10 +78,10 @@ def _group_table(view: TraceView, step, group, rows, marked) -> str:
     return "".join(out)
 
 
-def state_label(view: TraceView, step, all_vars=False) -> str:
+def state_label(view: TraceView, step, all_vars=False, caption=None) -> str:
     last = step is view.last_state_step
     marked = view.marked if last else set()
-    head = f"state {step.n}"
+    head = caption or f"state {step.n}"
     bad = ""
     if last and view.verdict == "violation":
         bad = f' &#8212; <FONT COLOR="{MARK_BORDER}">{esc(view.invariant)} is false</FONT>'
@@ -130,6 +134,10 @@ def title_label(view: TraceView) -> str:
     rows = [f"<TR><TD>{lines[0]}</TD></TR>"]
     if sub:
         rows.append(f'<TR><TD><FONT POINT-SIZE="10" COLOR="#444444">{sub}</FONT></TD></TR>')
+    if view.world:
+        rows.append(f'<TR><TD><FONT POINT-SIZE="11">{esc("; ".join(view.world))}</FONT></TD></TR>')
+    if view.invariant_doc:
+        rows.append(f'<TR><TD><FONT POINT-SIZE="11"><B>{esc(view.invariant)}</B>: {esc(view.invariant_doc)}</FONT></TD></TR>')
     rows.append(f"<TR><TD>{legend}</TD></TR>")
     return '<<TABLE BORDER="0" CELLSPACING="0">' + "".join(rows) + "</TABLE>>"
 
@@ -137,6 +145,7 @@ def title_label(view: TraceView) -> str:
 def note_label(view: TraceView) -> str | None:
     if view.verdict == "violation":
         lines = [f'<B>{esc(view.invariant)}</B> is violated']
+        lines += [esc(x) for x in _wrap(view.invariant_doc, 60)] if view.invariant_doc else []
         if view.invariant_expr:
             lines += [f'<FONT FACE="{MONO}" POINT-SIZE="9">{esc(x)}</FONT>' for x in _wrap(view.invariant_expr, 60)]
         if view.marked:
@@ -152,12 +161,14 @@ def note_label(view: TraceView) -> str | None:
 
 
 def trace_dot(view: TraceView, all_vars=False) -> str:
-    """The Graphviz source of the trace diagram."""
+    """The Graphviz source of the trace diagram: a chain of states, in lanes when the spec
+    declares actors (each state below the step that made it, in that step's actor's lane)."""
     import graphviz
     steps = view.steps
     nsteps = len(steps) - 1
+    laned = has_lanes(view)
     g = graphviz.Digraph("trace")
-    g.attr(rankdir="LR" if nsteps <= LR_MAX_STEPS else "TB", fontname=FONT, labelloc="t", labeljust="l",
+    g.attr(rankdir="TB" if laned or nsteps > LR_MAX_STEPS else "LR", fontname=FONT, labelloc="t", labeljust="l",
            nodesep="0.35", ranksep="0.45", newrank="true", label=title_label(view), bgcolor="white",
            pad="0.3")
     g.attr("node", shape="plaintext", fontname=FONT, fontsize="10", margin="0")
@@ -172,10 +183,19 @@ def trace_dot(view: TraceView, all_vars=False) -> str:
                        for x in _wrap(str(msg), 60)) + "</TABLE>>")
             g.node(nid, label=lab, id=nid)
         else:
-            g.node(nid, label=state_label(view, st, all_vars), id=nid, tooltip=f"state {st.n}")
+            caption = f"{st.n}. {esc(short_title(st))}" if laned and st.n else None
+            g.node(nid, label=state_label(view, st, all_vars, caption), id=nid,
+                   tooltip=(st.label + (f" [{st.source}]" if st.source else "")) if caption else f"state {st.n}")
         if st.n > 0:
-            g.edge(f"s{st.n - 1}", nid, label=edge_label(st), id=f"e{st.n}",
-                   tooltip=st.label + (f" [{st.source}]" if st.source else ""))
+            tip = st.label + (f" [{st.source}]" if st.source else "")
+            if laned:
+                g.edge(f"s{st.n - 1}", nid, id=f"e{st.n}", tooltip=tip, constraint="false")
+            else:
+                g.edge(f"s{st.n - 1}", nid, label=edge_label(st), id=f"e{st.n}", tooltip=tip)
+    if laned:
+        _lane_grid(g, view)
+        g.node("sources", label=sources_legend(view), id="sources")
+        g.edge(f"s{view.steps[-1].n}", "sources", style="invis")
     note = note_label(view)
     if note:
         last = view.last_state_step
@@ -183,3 +203,52 @@ def trace_dot(view: TraceView, all_vars=False) -> str:
                margin="0.15,0.08", id="note")
         g.edge(f"s{last.n}", "note", style="dashed", arrowhead="none", color=MARK_BORDER)
     return g.source
+
+
+def _lane_grid(g, view: TraceView):
+    """One cluster per lane: its header, then one slot per step; step n's state takes slot n of
+    its actor's lane (the other lanes hold an invisible point there), and slot n of every lane
+    is on one rank, so each row holds one step and the lanes keep their order."""
+    names = lanes(view)
+    rows = len(view.steps)
+    cells = {(st.n, names.index(lane_of(st))): f"s{st.n}" for st in view.steps[1:]}
+    for j, name in enumerate(names):
+        with g.subgraph(name=f"cluster_lane{j}") as c:
+            c.attr(label="", style="filled", fillcolor=LANE_FILL, color=LANE_BORDER, id=f"lane{j}")
+            c.node(f"lane{j}", label=f'<<B>{esc(name)}</B>>', shape="box", style="rounded,filled",
+                   fillcolor=LANE_BG, color=LANE_BORDER, margin="0.15,0.05", id=f"lanehead{j}")
+            prev = f"lane{j}"
+            for n in range(1, rows):
+                cur = cells.get((n, j))
+                if cur is None:
+                    cur = f"x{n}_{j}"
+                    c.node(cur, label="", shape="point", width="0.01", height="0.01", style="invis")
+                else:
+                    c.node(cur)
+                c.edge(prev, cur, style="invis", weight="10")
+                prev = cur
+    g.edge("s0", "lane0", style="invis")
+    for n in range(1, rows):
+        with g.subgraph() as r:
+            r.attr(rank="same")
+            for j in range(len(names)):
+                r.node(cells.get((n, j), f"x{n}_{j}"))
+    with g.subgraph() as r:
+        r.attr(rank="same")
+        for j in range(len(names)):
+            r.node(f"lane{j}")
+
+
+def sources_legend(view: TraceView) -> str:
+    """Where each action of the trace is in the kernel: the `source:` strings, once each."""
+    seen = {}
+    for st in view.steps[1:]:
+        if st.action and st.source and st.action not in seen:
+            seen[st.action] = st.source
+    rows = ['<TR><TD ALIGN="LEFT" COLSPAN="2"><B>where each step is in the kernel</B></TD></TR>']
+    for action, src in seen.items():
+        lines = _wrap(src, 90)
+        rows.append(f'<TR><TD ALIGN="LEFT" VALIGN="TOP"><FONT FACE="{MONO}" POINT-SIZE="9">{esc(action)}</FONT></TD>'
+                    f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="#444444">'
+                    + '<BR ALIGN="LEFT"/>'.join(esc(x) for x in lines) + '<BR ALIGN="LEFT"/></FONT></TD></TR>')
+    return '<<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" BGCOLOR="white">' + "".join(rows) + "</TABLE>>"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 
+from .lanes import has_lanes, lane_of, lanes, short_title
 from .view import TraceView, show
 
 
@@ -39,6 +40,8 @@ def view_model(view: TraceView) -> dict:
         "message": d.get("message"),
         "invariant": view.invariant,
         "invariant_expr": view.invariant_expr,
+        "invariant_doc": view.invariant_doc,
+        "world": view.world,
         "module": d.get("module"),
         "spec": d.get("spec"),
         "config": d.get("config"),
@@ -57,6 +60,25 @@ def _script_json(obj) -> str:
     return json.dumps(obj, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def lanes_html(view: TraceView) -> str:
+    """The race as a table: a column per actor, a row per step, the step in its actor's column."""
+    if not has_lanes(view):
+        return ""
+    names = lanes(view)
+    head = "".join(f'<th scope="col">{html.escape(n)}</th>' for n in names)
+    rows = []
+    for st in view.steps[1:]:
+        k = names.index(lane_of(st))
+        tip = html.escape(st.label + (f" [{st.source}]" if st.source else ""), quote=True)
+        cells = "".join(
+            f'<td class="lane-step" data-step="{st.n}" data-lane="{html.escape(n, quote=True)}" title="{tip}">'
+            f'{st.n}. {html.escape(short_title(st))}</td>' if j == k else "<td></td>"
+            for j, n in enumerate(names))
+        rows.append(f"<tr>{cells}</tr>")
+    return (f'<section id="lanes-box"><h3>The steps, one column per actor</h3>'
+            f'<table id="lanes"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
+
+
 def html_page(view: TraceView, svg: str | None, svg_note: str = "") -> str:
     vm = view_model(view)
     title = html.escape(vm["title"])
@@ -64,7 +86,10 @@ def html_page(view: TraceView, svg: str | None, svg_note: str = "") -> str:
         diagram = f'<div id="diagram" class="diagram">{svg}</div>'
     else:
         diagram = f'<p id="diagram" class="muted">{html.escape(svg_note or "no diagram")}</p>'
+    world = "".join(f"<div>{html.escape(w)}</div>" for w in view.world)
     return (PAGE.replace("@@TITLE@@", title)
+                .replace("@@WORLD@@", world)
+                .replace("@@LANES@@", lanes_html(view))
                 .replace("@@CSS@@", CSS)
                 .replace("@@DIAGRAM@@", diagram)
                 .replace("@@DATA@@", _script_json(vm))
@@ -84,6 +109,7 @@ PAGE = """<!DOCTYPE html>
   <h1 id="title">@@TITLE@@</h1>
   <div id="verdict"></div>
   <div id="where" class="muted"></div>
+  <div id="world">@@WORLD@@</div>
   <details id="consts-box"><summary>constants</summary><table id="constants"></table></details>
 </header>
 <div id="layout">
@@ -100,6 +126,7 @@ PAGE = """<!DOCTYPE html>
     <div id="step-source" class="muted"></div>
     <section id="changes-box"><h3>Changes in this step</h3><ul id="changes"></ul></section>
     <section id="invariant-box"></section>
+    @@LANES@@
     <section><h3>State <span id="state-n"></span>
       <label class="small muted"><input type="checkbox" id="only-changed"> only changed rows</label></h3>
       <div id="state"></div></section>
@@ -149,6 +176,13 @@ tr.folded { display: none; }
 #invariant-box { border: 1px solid var(--markb); background: #fff4f4; padding: 6px 10px; display: none; }
 #invariant-box.show { display: block; }
 #invariant-box code { white-space: pre-wrap; }
+#world { font-size: 0.95em; margin: 2px 0; }
+#lanes { border-collapse: collapse; margin: 4px 0 8px; }
+#lanes th { background: #dfe8f6; border: 1px solid #5b7db1; padding: 2px 10px; }
+#lanes td { border-left: 1px solid #5b7db1; border-right: 1px solid #5b7db1; padding: 1px 10px;
+            font-family: "DejaVu Sans Mono", monospace; font-size: 0.9em; white-space: nowrap; }
+#lanes td.lane-step { cursor: pointer; }
+#lanes td.lane-step.current { background: #ffe680; font-weight: bold; }
 .diagram { overflow: auto; border: 1px solid var(--line); max-height: 80vh; }
 .diagram svg { max-width: 100%; height: auto; }
 .diagram g.node { cursor: pointer; }
@@ -255,6 +289,7 @@ JS = r"""
     var last = n === D.marked_step;
     if (D.verdict === "violation" && last) {
       box.appendChild(el("b", null, D.invariant + " is violated in this state"));
+      if (D.invariant_doc) { box.appendChild(el("div", {"class": "doc"}, D.invariant_doc)); }
       if (D.invariant_expr) { box.appendChild(el("div")).appendChild(el("code", null, D.invariant_expr)); }
       if (D.marked.length) {
         var vals = D.steps[n].values;
@@ -323,6 +358,10 @@ JS = r"""
     for (var j = 0; j < lis.length; j++) {
       lis[j].classList.toggle("current", Number(lis[j].getAttribute("data-step")) === n);
     }
+    var lane = document.querySelectorAll("#lanes td.lane-step");
+    for (var u = 0; u < lane.length; u++) {
+      lane[u].classList.toggle("current", Number(lane[u].getAttribute("data-step")) === n);
+    }
     var li = document.getElementById("step-" + n);
     if (li && li.scrollIntoView) { li.scrollIntoView({block: "nearest"}); }
     var nodes = document.querySelectorAll(".diagram g.node");
@@ -364,6 +403,9 @@ JS = r"""
   document.getElementById("prev").addEventListener("click", function () { go(cur - 1); });
   document.getElementById("next").addEventListener("click", function () { go(cur + 1); });
   document.getElementById("only-changed").addEventListener("change", function () { go(cur); });
+  Array.prototype.forEach.call(document.querySelectorAll("#lanes td.lane-step"), function (td) {
+    td.addEventListener("click", function () { go(Number(td.getAttribute("data-step"))); });
+  });
   var diagram = document.getElementById("diagram");
   document.getElementById("actual-size").addEventListener("change", function (e) {
     diagram.classList.toggle("actual", e.target.checked);

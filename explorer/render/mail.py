@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .lanes import has_lanes, lanes_text
 from .view import TraceView, compact_keys, show_long
 
 WIDTH = 80
@@ -37,6 +38,8 @@ def format_mail(data: dict) -> str:
     consts = view.constants_line()
     if where or consts:
         L += _para(f"({where}{'; ' if where and consts else ''}{consts})", " ")
+    for line in view.world:
+        L += _para(line, "      ", "  ")
     L.append("")
     first = view.steps[0]
     true_bits = [k for k, v in first.flat.items() if v is True]
@@ -46,6 +49,8 @@ def format_mail(data: dict) -> str:
     if values:
         text += "; " + ", ".join(values)
     L += _para(text + ".", "   ", "0. ")
+    if has_lanes(view):
+        L += ["", "The steps, one column per actor:", ""] + ["  " + x if x else x for x in lanes_text(view, WIDTH - 2)]
     width = len(str(len(view.steps) - 1))
     for st in view.steps[1:]:
         L.append("")
@@ -68,7 +73,7 @@ def format_mail(data: dict) -> str:
             L += _para(b, ind + "  ", ind)
     L.append("")
     if view.verdict == "violation":
-        L += _para(f"Now {view.invariant} is false:", "")
+        L += _para(f"Now {view.invariant} is false" + (f" ({view.invariant_doc}):" if view.invariant_doc else ":"), "")
         if view.invariant_expr:
             L += _para(view.invariant_expr, "    ", "  ")
         if view.marked:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import SpecError
+from ..errors import Pos, SpecError
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
 INSTALL_HINT = "apt-get install graphviz"
@@ -19,13 +19,45 @@ def check_diagram_path(path: str, flag: str):
         raise SpecError(None, f"{flag} {path}: the file name must end in .svg, .png, .pdf or .dot")
 
 
+def check_writable(path: str, flag: str):
+    """Refuse, before any work is done, an output path that cannot be written: a directory, a
+    path below a file, a directory without write permission. Raises SpecError."""
+    where = Pos(f"<{flag} {path}>", 1, 1)
+    if not path or path.endswith(os.sep) or os.path.isdir(path):
+        raise SpecError(where, f"{flag} {path}: is a directory; give a file name")
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            raise SpecError(where, f"{flag} {path}: the file cannot be written (permission denied)")
+        return
+    d = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(d):
+        d = os.path.dirname(d)
+    if not os.path.isdir(d):
+        raise SpecError(where, f"{flag} {path}: {d} is not a directory")
+    if not os.access(d, os.W_OK | os.X_OK):
+        raise SpecError(where, f"{flag} {path}: cannot create files in {d} (permission denied)")
+
+
 def write_bytes(path: str, data: bytes):
+    """Write through a temporary file in the same directory (removed if anything fails), so a
+    reader never sees half a file and a failed write leaves nothing behind."""
+    if os.path.exists(path) and not os.path.isfile(path):  # /dev/stdout, a pipe: write into it
+        with open(path, "wb") as f:
+            f.write(data)
+        return
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    tmp = os.path.join(d, f".{os.path.basename(path)}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def write_text(path: str, text: str):

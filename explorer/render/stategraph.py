@@ -22,8 +22,7 @@ PALETTE = ["#fbb4ae", "#b3cde3", "#ccebc5", "#decbe4", "#fed9a6", "#ffffcc", "#e
 
 def annotate(g, model, ex):
     """Add to every node the names of the invariants it breaks (all of them, not just the first)."""
-    from ..analysis.culprits import invariant_fn
-    fns = [(inv.name, invariant_fn(model, i)) for i, inv in enumerate(model.invariant_list)]
+    fns = [(inv.name, model.invariant_fn(i)) for i, inv in enumerate(model.invariant_list)]
     for n in g.nodes:
         st = ex.states[n]
         broken = []
@@ -36,20 +35,6 @@ def annotate(g, model, ex):
                 broken.append(name)
         g.nodes[n]["breaks"] = broken
     return g
-
-
-def resolve_projection(names, layout: dict) -> list:
-    """Variables named by `--project` (variable or group names); raises ValueError on unknown."""
-    out = []
-    for name in names:
-        if name in layout:
-            hit = [name]
-        else:
-            hit = [v for v, info in layout.items() if info.get("group") == name]
-        if not hit:
-            raise ValueError(name)
-        out.extend(v for v in hit if v not in out)
-    return out
 
 
 class Merged:

@@ -19,7 +19,7 @@ import json
 import re
 
 from ..errors import Pos, SpecError
-from ..report import flatten
+from ..report import flatten, invariant_doc, show_value, step_title, world_lines
 
 TRACE_SCHEMA = "mm-explorer/trace/1"
 
@@ -84,27 +84,12 @@ def trace_document(data: dict) -> dict:
 # --- values -----------------------------------------------------------------------------------------
 def show(v) -> str:
     """A value in a diagram cell: T / F for booleans, the value itself otherwise."""
-    if v is True:
-        return "T"
-    if v is False:
-        return "F"
-    if v is None:
-        return "-"
-    return str(v)
+    return show_value(v, "cell")
 
 
 def show_long(v) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    return str(v)
-
-
-def step_label(st: dict) -> str:
-    if st.get("action") is None:
-        return "initial state"
-    return st.get("label") or st["action"]
+    """A value in running text: true / false for booleans."""
+    return show_value(v, "yaml")
 
 
 # --- groups -------------------------------------------------------------------------------------------
@@ -234,7 +219,7 @@ class Step:
 
     @property
     def label(self):
-        return step_label(self.raw)
+        return step_title(self.raw)
 
     @property
     def source(self):
@@ -266,6 +251,9 @@ class TraceView:
         self.verdict = data.get("verdict")
         self.invariant = data.get("invariant")
         self.invariant_expr = (data.get("invariant_exprs") or {}).get(self.invariant) if self.invariant else None
+        self.invariant_doc = invariant_doc(data, self.invariant) if self.invariant else ""
+        self.world = world_lines(data)
+        self.actors = list(data.get("actors") or [])
         self.marked, self.mark_kind = self._marked()
 
     @property
@@ -320,7 +308,7 @@ class TraceView:
             consts = {k: v for k, v in consts.items() if k in chosen}
         parts = []
         for k, v in consts.items():
-            text = _yamlish(v)
+            text = show_value(v, "yaml")
             parts.append(f"{k}={text}" if len(text) <= long_value else f"{k}=(...)")
         s = ", ".join(parts)
         if limit and len(s) > limit:
@@ -330,16 +318,6 @@ class TraceView:
 
 def _var_of(key: str) -> str:
     return re.split(r"[\[.]", key, maxsplit=1)[0]
-
-
-def _yamlish(v) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, (list, dict)):
-        return json.dumps(v, separators=(", ", ": "))
-    return str(v)
 
 
 def compact_keys(keys) -> list:

@@ -485,7 +485,7 @@ static int record(ctx *c, int nbuf) {
                         c->viol_mask |= 1ULL << v;
                     }
                 }
-                if (NINV > 0 && c->viol_mask == (NINV >= 64 ? ~0ULL : ((1ULL << NINV) - 1))) {
+                if (NINV > 0 && c->cont == 1 && c->viol_mask == (NINV >= 64 ? ~0ULL : ((1ULL << NINV) - 1))) {
                     c->cur = p + 1;
                     return stop(c, ST_VIOLATION, nn);
                 }

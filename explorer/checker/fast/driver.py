@@ -75,7 +75,7 @@ def run(lib, model, opts, resume=None) -> FastExploration:
     check_inv = bool(opts.check_invariants and n_inv)
     ctx = lib.new(threads(), -1 if opts.max_states is None else int(opts.max_states),
                   -1 if opts.max_depth is None else int(opts.max_depth), int(bool(opts.deadlock)),
-                  int(bool(opts.continue_all)), int(check_inv))
+                  (2 if model.worlds is not None else 1) if opts.continue_all else 0, int(check_inv))  # 2: every world to the end
     if not ctx:
         raise Fallback("out of memory")
     ex._ctx = ctx

@@ -33,6 +33,9 @@ static int ob_reserve(obuf *o, uint64_t need) {
 static inline int emit(obuf *o, uint32_t i, const pkey_t *kp) {
     if (UNLIKELY(o->n == o->cap) && ob_reserve(o, o->n + 1)) return 1;
     o->keys[o->n] = *kp;
+#ifdef MX_SYM
+    canon(&o->keys[o->n]);  /* symmetry: the orbit's smallest member, as the reference backend picks */
+#endif
     o->inst[o->n] = i;
     o->n++;
     return 0;

@@ -18,6 +18,7 @@ import ast
 import re
 
 from ...types import TBool, TInt, TSym
+from .symmetry_c import symmetry_code
 
 
 class Unsupported(Exception):
@@ -517,12 +518,24 @@ class Translator:
                 or ast.dump(body[1]) != ast.dump(ast.parse("_app = out.append").body[0]) \
                 or ast.dump(body[-1]) != ast.dump(ast.parse("return out").body[0]):
             raise Unsupported("successor function shape")
+        parts = _dispatch(body[2:-1])
+        if parts is None:
+            return self._next_c("mx_next", body[2:-1])
+        # an open config: one function per world, chosen by the world slot (compiles in linear time)
+        slot, blocks = parts
+        out = [self._next_c(f"mx_next_w{w}", b) for w, b in blocks]
+        sw = ["static int mx_next(const SV *state, const pkey_t *pk, obuf *ob) {", f"    switch (state[{slot}]) {{"]
+        sw += [f"    case {w}: return mx_next_w{w}(state, pk, ob);" for w, _ in blocks]
+        sw += ["    default: (void)pk; (void)ob; return 0;", "    }", "}"]
+        return "\n\n".join(out + ["\n".join(sw)])
+
+    def _next_c(self, cname, body):
         fx = Fn("next")
-        lines = self.stmts(body[2:-1], fx, 1)
-        head = ["static int mx_next(const SV *state, const pkey_t *pk, obuf *ob) {",
+        lines = self.stmts(body, fx, 1)
+        head = [f"static int {cname}(const SV *state, const pkey_t *pk, obuf *ob) {{",
                 "    int errv = 0; int *err = &errv; pkey_t k = *pk; SV s[NS];"]
         head += fx.decls()
-        return "\n".join(head + lines + ["    (void)s; (void)k; return errv;", "}"])
+        return "\n".join(head + lines + ["    (void)s; (void)k; (void)ob; return errv;", "}"])
 
     def bool_functions(self, prefix, cname, n):
         """C functions for the generated `def <prefix>N(state): return bool(expr)`."""
@@ -639,10 +652,30 @@ class Translator:
             raise Unsupported("too many action instances")
         nxt = self.next_function()
         inv = self.invariant_functions() + "\n\n" + self.bool_functions("_probe", "probe", self.n_probe)
-        parts = [prelude, self.layout_code(), mid, self.unpack_function(), self.kset_functions()]
+        sym = symmetry_code(self.m, self.L)
+        parts = [prelude, self.layout_code(), sym[0], mid, self.unpack_function(), self.kset_functions(), sym[1]]
         parts += list(self.helpers.values())
         parts += [nxt, inv, bfs]
         return "\n\n".join(parts) + "\n"
+
+
+def _dispatch(body):
+    """(slot, [(value, block)]) when the successor body is only `if state[SLOT] == VALUE:` blocks
+    on one slot with distinct values (the world dispatch of an open config), else None."""
+    slot, blocks = None, []
+    for st in body:
+        if not (isinstance(st, ast.If) and not st.orelse and isinstance(st.test, ast.Compare)
+                and len(st.test.ops) == 1 and isinstance(st.test.ops[0], ast.Eq)):
+            return None
+        left, right = st.test.left, st.test.comparators[0]
+        if not (isinstance(left, ast.Subscript) and isinstance(left.value, ast.Name) and left.value.id == "state"):
+            return None
+        k, v = _int_const(left.slice), _int_const(right)
+        if k is None or v is None or (slot is not None and k != slot) or any(v == w for w, _ in blocks):
+            return None
+        slot = k
+        blocks.append((v, st.body))
+    return (slot, blocks) if len(blocks) > 1 else None
 
 
 class Fn:
