@@ -83,10 +83,11 @@ def payload(model, opts, codec):
 
 
 def explore(model, opts, resume=None, address=None, actors=None):
-    """Breadth-first search over Ray actors. Checkpoints and the kept state graph are features
-    of the single-machine backends; asking for them here is a usage error."""
+    """Breadth-first search over Ray actors. Checkpoints, the kept state graph and open configs
+    (whose report reads every state) are features of the single-machine backends; asking for
+    them here is a usage error."""
     for asked, what in ((resume is not None, "--resume"), (opts.checkpoint, "--checkpoint"),
-                        (opts.keep_graph, "--graph")):
+                        (opts.keep_graph, "--graph"), (model.worlds is not None, "an open config (every world)")):
         if asked:
             raise SpecError(None, f"{what} is not supported by the ray backend; use --backend c or python")
     ray = import_ray()

@@ -180,7 +180,8 @@ class Driver:
                     return key
                 self.violated.add(inv)
                 ex.violations.append((inv, g))
-            if self.opts.continue_all and len(self.violated) == len(self.model.invariant_list):
+            if self.opts.continue_all and len(self.violated) == len(self.model.invariant_list) \
+                    and self.model.worlds is None:
                 return key
         return None
 
