@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import SpecError
 
-BACKENDS = ("auto", "c", "python")
+BACKENDS = ("auto", "c", "python", "ray")
 
 def load(path, overrides=None, actions=None, invariants=None, check=None, reach=None, expect=None):
     """Load and compile a config (or a spec file alone) into a Problem. `path` is a file, or the
@@ -33,7 +33,8 @@ def check(problem, **options):
     Options override the config's `check:` settings: max_states, max_depth, deadlock, timeout,
     max_memory, continue_all, progress (a callable), keep_graph, checkpoint (file),
     checkpoint_every (seconds), resume (a checkpoint file), backend ("auto", the default: the
-    compiled backend where a C compiler is found; "c"; "python", the reference backend), on_start
+    compiled backend where a C compiler is found; "c"; "python", the reference backend; "ray",
+    the state space partitioned over Ray actors: ray_address, ray_actors), on_start
     (called with the checker's Options before exploring).
     """
     from .checker.engine import Checkpoint, Interrupts, explore, options_for
@@ -44,6 +45,7 @@ def check(problem, **options):
         raise SpecError(None, f"unknown backend '{backend}': choose one of {', '.join(BACKENDS)}")
     resume = options.pop("resume", None)
     on_start = options.pop("on_start", None)
+    ray_at = {"address": options.pop("ray_address", None), "actors": options.pop("ray_actors", None)}
     opts = options_for(problem, **options)
     if on_start is not None:
         on_start(opts)  # e.g. the command line's header, before exploring
@@ -51,6 +53,9 @@ def check(problem, **options):
         ck = Checkpoint(resume, problem.model) if resume else None
         if backend == "python":
             ex = explore(problem.model, opts, ck)
+        elif backend == "ray":
+            from .checker.distributed import explore as ray_explore
+            ex = ray_explore(problem.model, opts, ck, **ray_at)
         else:
             ex = fast_explore(problem.model, opts, backend, ck)
         result = build(problem, ex)

@@ -4,6 +4,10 @@
     python scripts/verdict_table.py            # rewrite configs/README.md between the markers
     python scripts/verdict_table.py --check    # exit 1 if configs/README.md is out of date
     python scripts/verdict_table.py --print    # print the generated text only
+    python scripts/verdict_table.py --no-ray   # one check after another in this process
+
+Each (config, kernel) check is independent: with the `ray` extra installed they run as Ray tasks
+(a local Ray, or the cluster of --ray-address); the text written is the same either way.
 
 The table (question x kernel version) and the list of counterexamples are produced here from
 the tool's results (explorer.load / explorer.check); nothing in them is typed by hand.
@@ -20,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from explorer import SpecError, check, load  # noqa: E402
+from explorer.checker.distributed.tasks import map_tasks  # noqa: E402
 
 README = os.path.join(ROOT, "configs", "README.md")
 TABLE_BEGIN, TABLE_END = "<!-- verdict-table:begin -->", "<!-- verdict-table:end -->"
@@ -80,14 +85,16 @@ def run(path, label):
     return r.verdict, {"verdict": r.verdict, "message": r.message}
 
 
-def generate():
+def generate(use_ray=None, address=None):
     labels = kernel_labels()
     rows, found = [], []
+    jobs = [(path, label) for path in configs() for label in labels]
+    answers = dict(zip(jobs, map_tasks(run, jobs, address=address, use_ray=use_ray)))
     for path in configs():
         name = os.path.splitext(os.path.basename(path))[0]
         cells = []
         for label in labels:
-            cell, info = run(path, label)
+            cell, info = answers[(path, label)]
             cells.append(cell)
             if info["verdict"] == "violation":
                 found.append((name, label, info))
@@ -131,8 +138,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if configs/README.md is out of date")
     ap.add_argument("--print", action="store_true", help="print the generated text, write nothing")
+    ap.add_argument("--no-ray", action="store_true", help="run the checks in this process even if Ray is installed")
+    ap.add_argument("--ray-address", metavar="ADDR", help="run the checks on this Ray cluster")
     args = ap.parse_args(argv)
-    table, traces = generate()
+    try:
+        table, traces = generate(use_ray=False if args.no_ray else None, address=args.ray_address)
+    except SpecError as e:
+        print(e, file=sys.stderr)
+        return 2
     if args.print:
         print(table + "\n\n" + traces)
         return 0

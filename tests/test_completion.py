@@ -35,7 +35,7 @@ def test_commands_options_and_choices(tmp_path):
     from explorer.cli.main import build_parser
     assert "diff" in complete(tmp_path, "mm-explorer", "di") and "check" in complete(tmp_path, "mm-explorer", "")
     assert complete(tmp_path, "mm-explorer", "check", "--back") == ["--backend"]
-    assert complete(tmp_path, "mm-explorer", "check", "--backend", "") == ["auto", "c", "python"]  # the default first
+    assert complete(tmp_path, "mm-explorer", "check", "--backend", "") == ["auto", "c", "python", "ray"]
     assert complete(tmp_path, "mm-explorer", "trace", "x.json", "--format", "m") == ["mail"]
     # every option of diff the parser knows is offered
     diff = next(a for a in build_parser()._actions if a.dest == "command").choices["diff"]

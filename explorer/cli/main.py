@@ -31,8 +31,11 @@ def build_parser():
     c.add_argument("--checkpoint", metavar="FILE", help="save the search to FILE every --checkpoint-every seconds and when stopped")
     c.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS", help="how often to checkpoint (default 60)")
     c.add_argument("--resume", metavar="FILE", help="continue a search from a checkpoint")
-    c.add_argument("--backend", default="auto", choices=("auto", "c", "python"),
-                   help="auto (default): compiled C where a C compiler is found, else python, the reference backend")
+    c.add_argument("--backend", default="auto", choices=("auto", "c", "python", "ray"),
+                   help="auto (default): compiled C where a C compiler is found, else python, the reference backend; "
+                        "ray: partitioned over a Ray cluster (docs/ray.md)")
+    c.add_argument("--ray-address", metavar="ADDR", help="with --backend ray: the Ray cluster to use (default: a local Ray)")
+    c.add_argument("--ray-actors", type=int, metavar="N", help="with --backend ray: partitions (default: the cluster's CPUs)")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON (docs/results.md)")
     c.add_argument("--graph", metavar="FILE", help="write the state graph (.graphml or .dot)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress, only the verdict line")
@@ -76,11 +79,14 @@ def cmd_check(args, out=sys.stdout, err=sys.stderr):
     show_progress = not args.quiet and (args.progress or (hasattr(err, "isatty") and err.isatty()))
     opts = dict(max_states=args.max_states, max_depth=args.max_depth, timeout=args.timeout, max_memory=args.max_memory,
                 deadlock=args.deadlock, continue_all=args.continue_all)
+    if (args.ray_address or args.ray_actors is not None) and args.backend != "ray":
+        raise SpecError(None, "--ray-address and --ray-actors need --backend ray")
     prog = progress_printer(err) if show_progress else None
     style = Style(use_color(out, args.color))
     result = check(problem, progress=prog, keep_graph=bool(args.graph), backend=args.backend,
                    on_start=None if args.quiet else _header(problem, out, style),
-                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume, **opts)
+                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+                   ray_address=args.ray_address, ray_actors=args.ray_actors, **opts)
     if prog is not None:
         err.write("\r" + " " * 100 + "\r")
     data = result.data

@@ -22,12 +22,8 @@ NODES = frozenset({
     ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Not, ast.USub, ast.And, ast.Or,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
 })
-<<<<<<< HEAD
-# the functions of a model, and of a composed model of several worlds (`_next_w3`, `_inv0_w3`)
-FUNCTIONS = re.compile(r"(_init|_next|_inv_first|_inv\d+|_probe\d+|_act\d+)(_w\d+)?")
-=======
-FUNCTIONS = re.compile(r"_init|_next|_inv_first|_inv\d+|_probe\d+|_act\d+|_obs\d+")
->>>>>>> conform
+# the functions of a model (observations too), and of a composed model of several worlds (`_next_w3`)
+FUNCTIONS = re.compile(r"(_init|_next|_inv_first|_inv\d+|_probe\d+|_act\d+|_obs\d+)(_w\d+)?")
 NAMES = re.compile(r"state|s|out|_app|_once|_ONCE|_DEFAULT|_K\d+|_[tsblao]\d+"
                    r"|_chk|_ix|_ixd|_lix|_div|_minmax|min|max|tuple|list|range|len|bool|" + FUNCTIONS.pattern)
 CALLS = frozenset({"_app", "_chk", "_ix", "_ixd", "_lix", "_div", "_minmax", "min", "max", "tuple",
