@@ -324,6 +324,28 @@ def test_procedures_return_values_and_return_early(spec):
     assert got == [("Fault(p=0)", 0, False, False), ("Fault(p=0)", 1, False, True), ("Fault(p=1)", 0, True, True)]
 
 
+def test_an_if_that_returns_tests_its_condition_once(spec):
+    # f: if x == 0: x = 1; return  — then y = 1 runs only when x was not 0 on entry. From x=0 the
+    # one successor is (x=1, y=0): 2 states, 1 transition, and y stays 0. Testing the condition a
+    # second time, on the state the first branch wrote, would also run y = 1.
+    p = spec("""
+        variables: {x: {type: int, min: 0, max: 1}, y: {type: int, min: 0, max: 1}}
+        procedures:
+          f(): |
+            if x == 0:
+                x = 1
+                return
+            y = 1
+        actions:
+          A: {guard: x == 0, effect: f()}
+        invariants:
+          NoY: y == 0
+    """)
+    for backend in ("python", "c"):
+        r = explorer.check(explorer.load(p), backend=backend)
+        assert (r.stats["distinct_states"], r.stats["transitions"], r.verdict) == (2, 1, "ok"), backend
+
+
 def test_a_used_value_must_be_returned_on_every_path(cli, spec):
     p = spec("""
         variables: {x: bool}

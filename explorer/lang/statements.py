@@ -93,12 +93,16 @@ class Statements:
         if not self.has_nondet(stmt.body + stmt.orelse, sn):
             self.det_if(out, stmt, c, frames, sn, scope, finish)
             return None
+        # one test, then `else`: the first branch rewrites `s`, so testing the condition again for
+        # the second branch would ask it of the state the first branch produced
         saved = self.inline_stack[:]
-        for cond, body in ((c.code, stmt.body), (f"not {c.code}", stmt.orelse)):
-            out.emit(f"if {cond}:")
+        for head, body in ((f"if {c.code}:", stmt.body), ("else:", stmt.orelse)):
+            out.emit(head)
             sub = Emitter(out.indent + 1)
             self.inline_stack[:] = saved
             self.fork(sub, frames, finish, body, None, sn)
+            if not sub.lines:
+                sub.emit("pass")
             out.extend(sub)
         self.inline_stack[:] = saved
         out.emit("continue")
