@@ -359,3 +359,13 @@ def test_a_message_quoting_hostile_text_is_one_line(spec, cli):
 def test_integers_beyond_64_bits_are_refused_where_written(spec, cli, text, where):
     r = cli("check", spec(text))
     assert r.code == 2 and where in r.err and "too large" in r.err and "generated code" not in r.err, r.err
+
+
+def test_compiling_stops_at_the_default_memory_limit_when_none_is_given(spec, monkeypatch):
+    # with no --max-memory, loading is held to the same machine-derived default as exploring
+    import explorer
+    from explorer import machine
+    from explorer.errors import LimitError
+    monkeypatch.setattr(machine, "default_memory_mib", lambda: 1)
+    with pytest.raises(LimitError, match="the default memory limit of 1 MiB reached while"):
+        explorer.load(spec(MANY))

@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PKG = os.path.join(ROOT, "explorer")
 
 # bottom to top; a module may import from its own unit and from units below it
-LAYERS = [("errors", "types", "version"), ("model",), ("lang",), ("checker",), ("analysis",), ("result",),
+LAYERS = [("errors", "types", "version", "machine"), ("model",), ("lang",), ("checker",), ("analysis",), ("result",),
           ("api",), ("report",), ("render",), ("review",), ("conform",), ("cli",)]
 RANK = {unit: r for r, units in enumerate(LAYERS) for unit in units}
 TOP = len(LAYERS)  # explorer/__init__.py and __main__.py: the public facade

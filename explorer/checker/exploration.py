@@ -7,7 +7,8 @@ exploration (results, traces, graphs) only use those.
 
 from __future__ import annotations
 
-import os
+from ..machine import rss_mib  # noqa: F401  (the backends read it from here)
+
 
 
 class Stop(Exception):
@@ -17,14 +18,6 @@ class Stop(Exception):
         super().__init__(reason)
         self.reason = reason
 
-
-def rss_mib() -> float:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError):
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class ExplorationBase:

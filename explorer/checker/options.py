@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 
 from ..errors import SpecError
-from .exploration import rss_mib
+from .. import machine
+from ..machine import DEFAULT_MEMORY_FRACTION, rss_mib
 
-DEFAULT_MEMORY_FRACTION = 0.75  # of the memory available when the run starts (docs/results.md)
 
 
 class Options:
@@ -88,42 +87,6 @@ def check_memory(value):
     return value
 
 
-def _meminfo_available():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def _cgroup_room():
-    """MiB this process's cgroup (v2) may still use, or None when it sets no limit."""
-    try:
-        with open("/proc/self/cgroup") as f:
-            rel = next((ln.split(":", 2)[2].strip() for ln in f if ln.startswith("0::")), None)
-        if rel is None:
-            return None
-        d = os.path.join("/sys/fs/cgroup", rel.lstrip("/"))
-        with open(os.path.join(d, "memory.max")) as f:
-            lim = f.read().strip()
-        if lim == "max":
-            return None
-        with open(os.path.join(d, "memory.current")) as f:
-            cur = int(f.read().strip())
-        return max(int(lim) - cur, 0) / 2**20
-    except (OSError, ValueError, StopIteration):
-        return None
-
-
 def default_memory_mib() -> int:
-    """A fraction of what this process can still get, plus what it already holds."""
-    room = [r for r in (_meminfo_available(), _cgroup_room()) if r is not None]
-    if not room:
-        return 4096
-    return max(64, int(min(room) * DEFAULT_MEMORY_FRACTION + rss_mib()))
+    """The default memory limit (explorer.machine): a fraction of what this process can still get."""
+    return machine.default_memory_mib()

@@ -2,7 +2,7 @@
 
 A spec can ask for millions of action instances; the loader calls `Budget.charge()` for each
 piece of work and stops with a LimitError (exit code 3) once the deadline has passed or the
-process's peak resident memory exceeds the limit (looked at every 65,536 pieces of work, so a
+process's peak resident memory exceeds the limit (the machine's default when none is given) (looked at every 65,536 pieces of work, so a
 small model is never stopped while loading: it is stopped, with a partial result, while exploring).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 
+from .. import machine
 from ..errors import LimitError
 
 
@@ -29,7 +30,10 @@ class Budget:
         ok = isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and math.isfinite(timeout) and timeout > 0
         self.timeout = timeout if ok else None
         self.deadline = time.monotonic() + timeout if ok else None
-        self.max_memory = max_memory if isinstance(max_memory, (int, float)) and max_memory and max_memory > 0 else None
+        given = isinstance(max_memory, (int, float)) and not isinstance(max_memory, bool) and max_memory > 0
+        # no limit given: the machine's default, the same one exploring stops at (explorer.machine)
+        self.max_memory = max_memory if given else machine.default_memory_mib()
+        self.memory_default = not given
         self.count = 0
 
     def charge(self, what: str):
@@ -39,4 +43,5 @@ class Budget:
         if self.deadline is not None and time.monotonic() >= self.deadline:
             raise LimitError(f"timeout of {self.timeout:g} s reached while {what}")
         if self.max_memory is not None and self.count % self.EVERY_MEMORY == 0 and _peak_mib() >= self.max_memory:
-            raise LimitError(f"memory limit of {self.max_memory} MiB reached while {what}")
+            which = "the default memory limit" if self.memory_default else "memory limit"
+            raise LimitError(f"{which} of {self.max_memory} MiB reached while {what}")

@@ -154,18 +154,7 @@ class Snippet:
             lead = len(src) - len(src.lstrip())
             src = src.strip()
             self.prefix = -lead
-        tree = _PASSED.get((src, "eval"))
-        if tree is not None:
-            return tree.body
-        try:
-            tree = ast.parse(src, mode="eval")
-        except SyntaxError as e:
-            raise self._syntax_error(e) from None
-        except (RecursionError, MemoryError, ValueError):
-            raise SpecError(self.base_pos, f"{self.what} is too deeply nested or too large") from None
-        self._check(tree, EXPR_NODES)
-        _passed((src, "eval"), tree)
-        return tree.body
+        return self._parse(src, "eval", EXPR_NODES)
 
     def parse_stmts(self) -> list:
         self._guard_size()
@@ -202,17 +191,21 @@ class Snippet:
             src = "\n".join(l[common:] for l in src_lines)
             for n in range(1, len(src_lines) + 1):
                 self.line_delta.setdefault(n, []).insert(0, (0, -common))
-        tree = _PASSED.get((src, "exec"))
+        return self._parse(src, "exec", STMT_NODES)
+
+    def _parse(self, src, mode, allowed):
+        """Parse and check against the allow-list once per text; the checked tree is cached."""
+        tree = _PASSED.get((src, mode))
         if tree is not None:
             return tree.body
         try:
-            tree = ast.parse(src, mode="exec")
+            tree = ast.parse(src, mode=mode)
         except SyntaxError as e:
             raise self._syntax_error(e) from None
         except (RecursionError, MemoryError, ValueError):
             raise SpecError(self.base_pos, f"{self.what} is too deeply nested or too large") from None
-        self._check(tree, STMT_NODES)
-        _passed((src, "exec"), tree)
+        self._check(tree, allowed)
+        _passed((src, mode), tree)
         return tree.body
 
     def _syntax_error(self, e: SyntaxError) -> SpecError:

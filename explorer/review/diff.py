@@ -147,8 +147,7 @@ def compare(config, before=None, after=None, common=None, actions=None, invarian
         s.keys = [key(st) for st in s.ex.states]
         s.first = {}
         for i, k in enumerate(s.keys):
-            if k not in s.first:
-                s.first[k] = i
+            s.first.setdefault(k, i)
         s.edges = {}
         inst = s.model.instances
         for i, j, k in s.ex.edges:
