@@ -209,3 +209,16 @@ def test_status_codes_and_the_info_record_are_defined_once():
     lib.info(ex._ctx, ctypes.byref(info))
     assert all(getattr(info, n) != -7 for n, _ in status.Info._fields_)
     assert info.status == status.ST_RUNNING and info.n == 0
+
+
+def test_a_trace_that_does_not_replay_is_one_line_on_the_command_line(monkeypatch, cli):
+    # the C backend's counterexample is checked by the reference code; if they disagree the CLI
+    # says so in one line and reports no verdict (never a traceback)
+    from explorer.checker.fast import driver as fast_run
+
+    def refuse(model, ex, idx, inv):
+        raise fast.ReplayMismatch(f"the compiled backend's trace to state {idx}: step 1 is not a successor")
+    monkeypatch.setattr(fast_run, "replay", refuse)
+    r = cli("check", DIRTYBITS, "--set", "BUGGY=true", "--backend", "c")
+    assert r.code == 2 and "Traceback" not in r.err and "VIOLATION" not in r.out
+    assert r.err.startswith("internal error: the compiled backend's trace") and r.err.count("\n") == 1
